@@ -1,0 +1,450 @@
+/*-------------------------------------------------------------------------
+ *
+ * get.c
+ *		kinesis.get_shard_iterator() and kinesis.get_records(): the read
+ *		path.
+ *
+ * get_records reads the shard's watermark (the lowest counter still in
+ * flight, see inflight.c), then takes a fresh snapshot and returns records
+ * from the iterator's position up to, not including, the watermark.  Every
+ * record below the watermark belongs to a finished transaction, so nothing
+ * that commits later can appear behind the reader: a consumer following
+ * next_shard_iterator sees every committed record exactly once, in order.
+ * The fresh snapshot is used even inside a REPEATABLE READ or SERIALIZABLE
+ * transaction: an older snapshot could hide records below the watermark.
+ *
+ * Records older than the stream's retention period are skipped whether or
+ * not the trimmer has removed them yet.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/relscan.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/typcache.h"
+
+#include "kinesis.h"
+
+PG_FUNCTION_INFO_V1(kinesis_get_shard_iterator);
+PG_FUNCTION_INFO_V1(kinesis_get_records);
+
+#define MAX_GET_RECORDS			10000
+#define MAX_GET_RECORDS_BYTES	(10 * 1024 * 1024)
+
+static const char *iterator_types[] = {
+	"AFTER_SEQUENCE_NUMBER", "LATEST", "AT_SEQUENCE_NUMBER", "TRIM_HORIZON", "AT_TIMESTAMP"
+};
+
+/*
+ * unix_seconds
+ *		A TimestampTz as whole seconds since 1970 (sequence numbers embed it).
+ */
+static int64
+unix_seconds(TimestampTz t)
+{
+	return t / USECS_PER_SEC + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
+}
+
+/*
+ * unix_millis
+ *		A TimestampTz as milliseconds since 1970.
+ */
+static int64
+unix_millis(TimestampTz t)
+{
+	return t / 1000 + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * 1000;
+}
+
+/*
+ * ShardScan: an index range scan of one shard's records in counter order.
+ */
+typedef struct ShardScan
+{
+	Relation	rel;
+	Relation	idx;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	Snapshot	snap;
+} ShardScan;
+
+/*
+ * shard_scan_begin
+ *		Scan (stream, shard) for counters >= from (forward) or < to
+ *		(backward), with the given snapshot.
+ */
+static void
+shard_scan_begin(ShardScan *ss, Snapshot snap, int32 stream_id, int32 shard_index,
+				 int64 bound, bool backward)
+{
+	ScanKeyData keys[3];
+
+	ss->rel = table_open(kinesis_relid("records"), AccessShareLock);
+	ss->idx = index_open(RelationGetPrimaryKeyIndex(ss->rel), AccessShareLock);
+	ss->snap = snap;
+	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(stream_id));
+	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(shard_index));
+	if (backward)
+		ScanKeyInit(&keys[2], 3, BTLessStrategyNumber, F_INT8LT, Int64GetDatum(bound));
+	else
+		ScanKeyInit(&keys[2], 3, BTGreaterEqualStrategyNumber, F_INT8GE, Int64GetDatum(bound));
+	ss->scan = index_beginscan(ss->rel, ss->idx, snap, 3, 0);
+	index_rescan(ss->scan, keys, 3, NULL, 0);
+	ss->slot = table_slot_create(ss->rel, NULL);
+}
+
+static void
+shard_scan_end(ShardScan *ss)
+{
+	ExecDropSingleTupleTableSlot(ss->slot);
+	index_endscan(ss->scan);
+	index_close(ss->idx, AccessShareLock);
+	table_close(ss->rel, AccessShareLock);
+}
+
+/*
+ * shard_tip_arrival
+ *		Arrival time of the newest final record (counter < watermark), or 0
+ *		if there is none.
+ */
+static TimestampTz
+shard_tip_arrival(Snapshot snap, int32 stream_id, int32 shard_index, int64 watermark)
+{
+	ShardScan	ss;
+	TimestampTz result = 0;
+
+	shard_scan_begin(&ss, snap, stream_id, shard_index, watermark, true);
+	if (index_getnext_slot(ss.scan, BackwardScanDirection, ss.slot))
+	{
+		bool		isnull;
+
+		result = DatumGetTimestampTz(slot_getattr(ss.slot, 4, &isnull));
+	}
+	shard_scan_end(&ss);
+	return result;
+}
+
+/*
+ * retention_cutoff
+ *		Records that arrived before this are past the stream's retention.
+ */
+static TimestampTz
+retention_cutoff(KinesisStream *stream)
+{
+	return GetCurrentTimestamp() - (int64) stream->retention_hours * USECS_PER_HOUR;
+}
+
+/*
+ * first_counter_at
+ *		AT_TIMESTAMP: the counter of the first final record that arrived at
+ *		or after ts, or the watermark if none has.  Arrival times never go
+ *		backwards within a shard, so later records qualify too.
+ */
+static int64
+first_counter_at(KinesisStream *stream, KinesisShard *shard, TimestampTz ts, int64 watermark)
+{
+	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+	ShardScan	ss;
+	int64		result = watermark;
+
+	shard_scan_begin(&ss, snap, stream->stream_id, shard->shard_index, 0, false);
+	while (index_getnext_slot(ss.scan, ForwardScanDirection, ss.slot))
+	{
+		bool		isnull;
+		int64		counter = DatumGetInt64(slot_getattr(ss.slot, 3, &isnull));
+
+		if (counter >= watermark)
+			break;
+		if (DatumGetTimestampTz(slot_getattr(ss.slot, 4, &isnull)) >= ts)
+		{
+			result = counter;
+			break;
+		}
+	}
+	shard_scan_end(&ss);
+	UnregisterSnapshot(snap);
+	return result;
+}
+
+/*
+ * kinesis.get_shard_iterator(stream_name, shard_id, shard_iterator_type,
+ *							  starting_sequence_number, "timestamp")
+ *		OUT shard_iterator.
+ */
+Datum
+kinesis_get_shard_iterator(PG_FUNCTION_ARGS)
+{
+	char	   *stream_name = kinesis_text_arg(fcinfo, 0);
+	char	   *shard_id = kinesis_text_arg(fcinfo, 1);
+	char	   *type = kinesis_text_arg(fcinfo, 2);
+	char	   *start_seq = kinesis_text_arg(fcinfo, 3);
+	bool		has_ts = !PG_ARGISNULL(4);
+	TimestampTz ts = has_ts ? PG_GETARG_TIMESTAMPTZ(4) : 0;
+	KinesisValidation v = {0};
+	KinesisStream *stream;
+	KinesisShard *shard;
+	KinesisIterator it;
+	int32		shard_index;
+	char	   *canon_shard;
+	int			i;
+	bool		type_ok = false;
+
+	kinesis_validate_string(&v, shard_id, "shardId", true, KINESIS_NAME_PATTERN, 1, 128);
+	if (type == NULL)
+		kinesis_validation_add(&v, NULL, "shardIteratorType", "Member must not be null");
+	else
+	{
+		for (i = 0; i < lengthof(iterator_types); i++)
+			if (strcmp(type, iterator_types[i]) == 0)
+				type_ok = true;
+		if (!type_ok)
+			kinesis_validation_add(&v, type, "shardIteratorType",
+								   "Member must satisfy enum value set: [AFTER_SEQUENCE_NUMBER, LATEST, AT_SEQUENCE_NUMBER, TRIM_HORIZON, AT_TIMESTAMP]");
+	}
+	kinesis_validate_string(&v, start_seq, "startingSequenceNumber", false,
+							KINESIS_SEQNUM_PATTERN, -1, -1);
+	kinesis_validate_string(&v, stream_name, "streamName", true, KINESIS_NAME_PATTERN, 1, 128);
+	kinesis_validation_done(&v);
+
+	if (!kinesis_parse_shard_id(shard_id, &shard_index))
+		kinesis_raise(KX_RESOURCE_NOT_FOUND, "Could not find shard %s in stream %s under account %s.",
+					  shard_id, stream_name, kinesis_account_id);
+	canon_shard = kinesis_shard_id(shard_index);
+
+	kinesis_inflight_init_backend();
+	stream = kinesis_lookup_stream(stream_name);
+	shard = (stream && strcmp(stream->status, "CREATING") != 0 &&
+			 strcmp(stream->status, "DELETING") != 0) ?
+		kinesis_find_shard(stream, shard_index) : NULL;
+	if (shard == NULL)
+		kinesis_raise(KX_RESOURCE_NOT_FOUND, "Shard %s in stream %s under account %s does not exist",
+					  canon_shard, stream_name, kinesis_account_id);
+
+	memset(&it, 0, sizeof(it));
+	it.stream_id = stream->stream_id;
+	it.shard_index = shard_index;
+	strlcpy(it.stream_name, stream->name, sizeof(it.stream_name));
+
+	if (start_seq != NULL)
+	{
+		KinesisSeqParts parts;
+
+		if (strcmp(type, "TRIM_HORIZON") == 0 || strcmp(type, "LATEST") == 0 ||
+			strcmp(type, "AT_TIMESTAMP") == 0)
+			kinesis_raise(KX_INVALID_ARGUMENT,
+						  "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified %s and also a StartingSequenceNumber.",
+						  type);
+		if (!kinesis_parse_seqnum(start_seq, &parts))
+			kinesis_raise(KX_INVALID_ARGUMENT,
+						  "StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid.",
+						  start_seq, canon_shard, stream_name, kinesis_account_id);
+		if (parts.shard_index != shard_index)
+			kinesis_raise(KX_INVALID_ARGUMENT,
+						  "Invalid StartingSequenceNumber. It encodes %s, while it was used in a call to a shard with %s",
+						  kinesis_shard_id(parts.shard_index), canon_shard);
+		if (parts.shard_epoch != shard->create_epoch)
+			kinesis_raise(KX_INVALID_ARGUMENT,
+						  "StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid because it did not come from this stream.",
+						  start_seq, canon_shard, stream_name, kinesis_account_id);
+		if (strcmp(type, "AT_SEQUENCE_NUMBER") == 0)
+			it.position = parts.counter;
+		else
+		{
+			if (parts.counter >= KINESIS_MAX_COUNTER)
+				kinesis_raise(KX_INVALID_ARGUMENT,
+							  "Invalid SequenceNumber for ShardIteratorType AFTER_SEQUENCE_NUMBER, SequenceNumber has reached max possible value for the shard.");
+			it.position = parts.counter + 1;
+		}
+	}
+	else if (strcmp(type, "TRIM_HORIZON") == 0)
+		it.position = 0;
+	else if (strcmp(type, "LATEST") == 0)
+		it.position = shard->open ? kinesis_watermark(stream, shard) : shard->ending_counter + 1;
+	else if (strcmp(type, "AT_TIMESTAMP") == 0)
+	{
+		TimestampTz now = GetCurrentTimestamp();
+		int64		w;
+
+		if (!has_ts)
+			kinesis_raise(KX_INVALID_ARGUMENT,
+						  "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.");
+		if (ts > now)
+			kinesis_raise(KX_INVALID_ARGUMENT,
+						  "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: " INT64_FORMAT ", currentTimestampInMillis: " INT64_FORMAT,
+						  unix_millis(ts), unix_millis(now));
+		w = kinesis_watermark(stream, shard);
+		it.position = first_counter_at(stream, shard, ts, w);
+		it.min_arrival = ts;
+	}
+	else
+		kinesis_raise(KX_INVALID_ARGUMENT,
+					  "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified %s and no StartingSequenceNumber.",
+					  type);
+
+	it.created = GetCurrentTimestamp();
+	/* a single OUT parameter makes the result a plain text column */
+	PG_RETURN_TEXT_P(cstring_to_text(kinesis_iterator_encode(&it)));
+}
+
+/*
+ * kinesis.get_records(shard_iterator, "limit")
+ *		OUT records kinesis.record[], next_shard_iterator, millis_behind_latest.
+ *
+ * Returns at most "limit" (default and maximum 10,000) records and at most
+ * 10 MiB of data and keys; the first record is always returned whatever
+ * its size.  When the scan reaches the watermark, the next iterator starts
+ * at the watermark (nothing below it can still appear) and
+ * millis_behind_latest is 0.  When the shard is closed and fully read,
+ * next_shard_iterator is NULL.
+ */
+Datum
+kinesis_get_records(PG_FUNCTION_ARGS)
+{
+	char	   *token = kinesis_text_arg(fcinfo, 0);
+	bool		has_limit = !PG_ARGISNULL(1);
+	int64		limit = has_limit ? PG_GETARG_INT32(1) : MAX_GET_RECORDS;
+	KinesisValidation v = {0};
+	KinesisIterator it;
+	KinesisStream *stream;
+	KinesisShard *shard;
+	int64		watermark;
+	Snapshot	snap;
+	ShardScan	ss;
+	TimestampTz cutoff;
+	TimestampTz min_arrival;
+	TupleDesc	tupdesc;
+	TupleDesc	recdesc;
+	Oid			rec_type;
+	Datum	   *recs;
+	int			nrecs = 0;
+	int64		bytes = 0;
+	int64		next_position;
+	bool		caught_up = true;
+	TimestampTz last_arrival = 0;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	const char *enc;
+
+	kinesis_validate_int(&v, !has_limit, limit, "limit", false, 1, MAX_GET_RECORDS);
+	kinesis_validate_string(&v, token, "shardIterator", true, NULL, 1, 512);
+	kinesis_validation_done(&v);
+
+	kinesis_inflight_init_backend();
+	kinesis_iterator_decode(token, &it);
+	stream = kinesis_lookup_stream_by_id(it.stream_id);
+	shard = stream ? kinesis_find_shard(stream, it.shard_index) : NULL;
+	if (shard == NULL || strcmp(stream->status, "DELETING") == 0)
+		kinesis_raise(KX_RESOURCE_NOT_FOUND, "Shard %s in stream %s under account %s does not exist",
+					  kinesis_shard_id(it.shard_index), it.stream_name, kinesis_account_id);
+	enc = stream->kms ? "KMS" : "NONE";
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	rec_type = get_element_type(TupleDescAttr(tupdesc, 0)->atttypid);
+	recdesc = BlessTupleDesc(lookup_rowtype_tupdesc_copy(rec_type, -1));
+
+	/* the watermark first, then the snapshot: see the file header */
+	watermark = kinesis_watermark(stream, shard);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	cutoff = retention_cutoff(stream);
+	min_arrival = Max(it.min_arrival, cutoff);
+	next_position = it.position;
+
+	recs = palloc(sizeof(Datum) * limit);
+	shard_scan_begin(&ss, snap, stream->stream_id, shard->shard_index, it.position, false);
+	while (index_getnext_slot(ss.scan, ForwardScanDirection, ss.slot))
+	{
+		bool		isnull;
+		int64		counter = DatumGetInt64(slot_getattr(ss.slot, 3, &isnull));
+		TimestampTz arrival;
+		Datum		pk;
+		Datum		data;
+		int64		size;
+		Datum		rv[5];
+		bool		rn[5] = {false, false, false, false, false};
+
+		if (counter >= watermark)
+			break;
+		arrival = DatumGetTimestampTz(slot_getattr(ss.slot, 4, &isnull));
+		if (arrival < min_arrival)
+		{
+			/* expired, or before an AT_TIMESTAMP start: skip it for good */
+			next_position = counter + 1;
+			continue;
+		}
+		if (nrecs >= limit)
+		{
+			caught_up = false;
+			break;
+		}
+		pk = slot_getattr(ss.slot, 5, &isnull);
+		data = PointerGetDatum(PG_DETOAST_DATUM_PACKED(slot_getattr(ss.slot, 6, &isnull)));
+		size = VARSIZE_ANY_EXHDR(DatumGetPointer(data)) + VARSIZE_ANY_EXHDR(DatumGetPointer(pk));
+		if (nrecs > 0 && bytes + size > MAX_GET_RECORDS_BYTES)
+		{
+			caught_up = false;
+			break;
+		}
+		bytes += size;
+
+		/* kinesis.record: sequence_number, approximate_arrival_timestamp, data, partition_key, encryption_type */
+		rv[0] = CStringGetTextDatum(kinesis_format_seqnum(shard->create_epoch, shard->shard_index,
+														  counter, unix_seconds(arrival)));
+		rv[1] = TimestampTzGetDatum(arrival);
+		rv[2] = data;
+		rv[3] = PointerGetDatum(PG_DETOAST_DATUM_COPY(pk));
+		rv[4] = CStringGetTextDatum(enc);
+		recs[nrecs++] = HeapTupleGetDatum(heap_form_tuple(recdesc, rv, rn));
+		next_position = counter + 1;
+		last_arrival = arrival;
+	}
+	shard_scan_end(&ss);
+
+	if (caught_up)
+	{
+		/* everything below the watermark is final and has been read */
+		next_position = Max(next_position, watermark);
+		values[2] = Int64GetDatum(0);
+	}
+	else
+	{
+		TimestampTz tip = shard_tip_arrival(snap, stream->stream_id, shard->shard_index, watermark);
+
+		values[2] = Int64GetDatum(Max(0, (tip - last_arrival) / 1000));
+	}
+	UnregisterSnapshot(snap);
+
+	get_typlenbyvalalign(rec_type, &typlen, &typbyval, &typalign);
+	values[0] = PointerGetDatum(construct_array(recs, nrecs, rec_type, typlen, typbyval, typalign));
+
+	if (!shard->open && caught_up && next_position > shard->ending_counter)
+		nulls[1] = true;		/* closed and drained */
+	else
+	{
+		KinesisIterator next = it;
+
+		next.position = next_position;
+		if (nrecs > 0)
+			next.min_arrival = 0;	/* later records arrive later still */
+		next.created = GetCurrentTimestamp();
+		values[1] = CStringGetTextDatum(kinesis_iterator_encode(&next));
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+}

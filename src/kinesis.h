@@ -1,0 +1,191 @@
+/*-------------------------------------------------------------------------
+ *
+ * kinesis.h
+ *		Declarations shared by the files of the kinesis extension.
+ *
+ * The extension keeps Kinesis streams in three catalog tables
+ * (kinesis.stream_meta, kinesis.shard_meta, kinesis.records).  The C code
+ * owns the data plane: routing (hashkey.c), sequence numbers (seqnum.c),
+ * the per-backend shard map (shardmap.c), the shared in-flight table that
+ * makes readers gap-free (inflight.c), iterators (iterator.c), put (put.c)
+ * and get (get.c).  errors.c maps Kinesis exceptions to SQLSTATEs.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef KINESIS_H
+#define KINESIS_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+#include "fmgr.h"
+#include "utils/relcache.h"
+
+/* ------------------------------------------------------------------------
+ * errors.c: one SQLSTATE per Kinesis exception
+ * ------------------------------------------------------------------------
+ */
+typedef enum KinesisException
+{
+	KX_VALIDATION = 0,
+	KX_INVALID_ARGUMENT,
+	KX_RESOURCE_NOT_FOUND,
+	KX_RESOURCE_IN_USE,
+	KX_LIMIT_EXCEEDED,
+	KX_EXPIRED_ITERATOR,
+	KX_EXPIRED_NEXT_TOKEN,
+	KX_PROVISIONED_THROUGHPUT_EXCEEDED,
+	KX_INTERNAL_FAILURE,
+	KX_ACCESS_DENIED,
+	KX_SERIALIZATION,
+	KX_UNKNOWN_OPERATION,
+	KX_NUM_EXCEPTIONS
+} KinesisException;
+
+extern const char *kinesis_exception_name(KinesisException ex);
+extern int	kinesis_exception_sqlstate(KinesisException ex);
+extern void kinesis_raise(KinesisException ex, const char *fmt,...)
+			pg_attribute_printf(2, 3) pg_attribute_noreturn();
+extern void kinesis_raise_validation(int nerrors, char **errors)
+			pg_attribute_noreturn();
+extern char *kinesis_validation_text(const char *value, const char *field,
+									 const char *constraint);
+
+/* collects schema problems for one ValidationException */
+typedef struct KinesisValidation
+{
+	int			n;
+	char	   *errors[10];
+} KinesisValidation;
+
+#define KINESIS_NAME_PATTERN		"[a-zA-Z0-9_.-]+"
+#define KINESIS_HASH_KEY_PATTERN	"0|([1-9]\\d{0,38})"
+#define KINESIS_SEQNUM_PATTERN		"0|([1-9]\\d{0,128})"
+
+extern void kinesis_validation_add(KinesisValidation *v, const char *value,
+								   const char *field, const char *constraint);
+extern void kinesis_validation_done(KinesisValidation *v);
+extern bool kinesis_match_name(const char *s);
+extern bool kinesis_match_decimal(const char *s, int maxtail);
+extern void kinesis_validate_string(KinesisValidation *v, const char *value,
+									const char *field, bool notnull,
+									const char *pattern, int minlen, int maxlen);
+extern void kinesis_validate_blob(KinesisValidation *v, bytea *value,
+								  const char *field, int maxlen);
+extern void kinesis_validate_int(KinesisValidation *v, bool isnull, int64 value,
+								 const char *field, bool notnull, int64 min, int64 max);
+extern char *kinesis_text_arg(FunctionCallInfo fcinfo, int argno);
+
+/* ------------------------------------------------------------------------
+ * kinesis.c: GUCs and module set-up
+ * ------------------------------------------------------------------------
+ */
+extern char *kinesis_region;
+extern char *kinesis_account_id;
+extern int	kinesis_shard_limit;
+extern int	kinesis_max_tracked_shards;
+extern bool kinesis_preloaded;
+
+extern void kinesis_require_preload(void);
+
+/* ------------------------------------------------------------------------
+ * hashkey.c: 128-bit hash keys
+ * ------------------------------------------------------------------------
+ */
+typedef unsigned __int128 kinesis_u128;
+
+extern kinesis_u128 kinesis_partition_key_hash(const char *key, int len);
+extern bool kinesis_parse_u128(const char *s, kinesis_u128 *out);
+extern char *kinesis_format_u128(kinesis_u128 v);
+
+/* ------------------------------------------------------------------------
+ * seqnum.c: 56-digit sequence numbers
+ * ------------------------------------------------------------------------
+ */
+#define KINESIS_MAX_COUNTER INT64CONST(0x7fffffffffffffff)
+
+typedef struct KinesisSeqParts
+{
+	int64		shard_epoch;	/* shard creation time, seconds */
+	int32		shard_index;
+	int64		counter;		/* per-shard record counter */
+	int64		seq_epoch;		/* put time, seconds */
+} KinesisSeqParts;
+
+extern char *kinesis_format_seqnum(int64 shard_epoch, int32 shard_index,
+								   int64 counter, int64 seq_epoch);
+extern bool kinesis_parse_seqnum(const char *s, KinesisSeqParts *parts);
+
+/* ------------------------------------------------------------------------
+ * shardmap.c: per-backend cache of stream and shard metadata
+ * ------------------------------------------------------------------------
+ */
+typedef struct KinesisShard
+{
+	int32		shard_index;
+	bool		open;
+	kinesis_u128 start_hash;
+	kinesis_u128 end_hash;
+	int64		create_epoch;	/* seconds; embedded in sequence numbers */
+	int64		ending_counter; /* valid when !open */
+	int64		seq_floor;		/* counters <= this were used before */
+} KinesisShard;
+
+typedef struct KinesisStream
+{
+	char		name[129];
+	int32		stream_id;
+	char		status[16];
+	int32		retention_hours;
+	bool		kms;			/* encryption_type = 'KMS' */
+	int			nshards;
+	KinesisShard *shards;		/* sorted by shard_index */
+	int			nopen;
+	KinesisShard **open_by_hash;	/* open shards sorted by start_hash */
+} KinesisStream;
+
+extern uint64 kinesis_shardmap_generation;
+extern KinesisStream *kinesis_lookup_stream(const char *name);
+extern KinesisStream *kinesis_lookup_stream_by_id(int32 stream_id);
+extern KinesisShard *kinesis_find_shard(KinesisStream *stream, int32 shard_index);
+extern KinesisShard *kinesis_route(KinesisStream *stream, kinesis_u128 hash);
+extern void kinesis_lock_stream(int32 stream_id, bool exclusive);
+extern Oid	kinesis_relid(const char *relname);
+extern char *kinesis_shard_id(int32 shard_index);
+extern bool kinesis_parse_shard_id(const char *s, int32 *shard_index);
+
+/* ------------------------------------------------------------------------
+ * inflight.c: shared counters and in-flight watermarks
+ * ------------------------------------------------------------------------
+ */
+extern void kinesis_inflight_shmem_request(void);
+extern void kinesis_inflight_shmem_startup(void);
+extern void kinesis_inflight_init_backend(void);
+extern int64 kinesis_allocate_seq(KinesisStream *stream, KinesisShard *shard,
+								   int64 min_counter, TimestampTz *arrival);
+extern int64 kinesis_watermark(KinesisStream *stream, KinesisShard *shard);
+
+/* ------------------------------------------------------------------------
+ * iterator.c: opaque, authenticated shard iterators
+ * ------------------------------------------------------------------------
+ */
+typedef struct KinesisIterator
+{
+	int32		stream_id;
+	int32		shard_index;
+	int64		position;		/* first counter to read */
+	TimestampTz min_arrival;	/* AT_TIMESTAMP filter, 0 when none */
+	TimestampTz created;		/* when the iterator was issued */
+	char		stream_name[129];	/* for error messages */
+} KinesisIterator;
+
+extern char *kinesis_iterator_encode(const KinesisIterator *it);
+extern void kinesis_iterator_decode(const char *token, KinesisIterator *it);
+
+/* ------------------------------------------------------------------------
+ * put.c
+ * ------------------------------------------------------------------------
+ */
+extern const char *kinesis_stream_not_found(const char *name);
+
+#endif							/* KINESIS_H */
