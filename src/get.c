@@ -427,7 +427,8 @@ kinesis_get_records(PG_FUNCTION_ARGS)
 	{
 		TimestampTz tip = shard_tip_arrival(snap, stream->stream_id, shard->shard_index, watermark);
 
-		values[2] = Int64GetDatum(Max(0, (tip - last_arrival) / 1000));
+		/* behind, so never 0: clients read 0 as "caught up" */
+		values[2] = Int64GetDatum(Max(1, (tip - last_arrival) / 1000));
 	}
 	UnregisterSnapshot(snap);
 
