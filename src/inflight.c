@@ -49,6 +49,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "executor/executor.h"
 #include "executor/tuptable.h"
 #include "funcapi.h"
@@ -466,6 +467,18 @@ kinesis_watermark(KinesisStream *stream, KinesisShard *shard)
 	InflightEntry *e;
 	LWLock	   *lock;
 	int64		w;
+
+	/*
+	 * A standby cannot see the primary's in-flight table, so a watermark
+	 * computed here could let a reader pass a record that is still
+	 * uncommitted on the primary.  Refuse rather than risk skipping.
+	 */
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("Kinesis shards cannot be read during recovery"),
+				 errdetail("A hot standby cannot see which puts are still in flight on the primary, so it cannot read gap-free."),
+				 errhint("Read from the primary.")));
 
 	e = lock_entry(stream, shard, LW_SHARED, &lock);
 	w = e->next_counter;

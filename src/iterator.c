@@ -22,11 +22,16 @@
 #include "common/hmac.h"
 #include "common/cryptohash.h"
 #include "common/sha2.h"
-#include "executor/spi.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "fmgr.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "kinesis.h"
@@ -46,27 +51,37 @@ static uint64 token_key_generation = 0;
 /*
  * load_key
  *		Read the HMAC key once per backend (again after the extension's
- *		tables change, which a re-created extension does).
+ *		tables change, which a re-created extension does).  The table is
+ *		read directly, not through SQL: the key is internal and callers need
+ *		no privilege on kinesis.secrets to use iterators.
  */
 static void
 load_key(void)
 {
-	int			ret;
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	Snapshot	snap;
 	bool		isnull;
+	Datum		d;
 	bytea	   *key;
 
 	if (token_key_loaded && token_key_generation == kinesis_shardmap_generation)
 		return;
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute("SELECT iterator_key FROM kinesis.secrets", true, 1);
-	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+	rel = table_open(kinesis_relid("secrets"), AccessShareLock);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snap, 0, NULL);
+	tup = heap_getnext(scan, ForwardScanDirection);
+	if (tup == NULL)
 		elog(ERROR, "kinesis.secrets holds no iterator key");
-	key = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	if (isnull || VARSIZE_ANY_EXHDR(key) != sizeof(token_key))
+	d = heap_getattr(tup, 2, RelationGetDescr(rel), &isnull);
+	key = isnull ? NULL : DatumGetByteaPP(d);
+	if (key == NULL || VARSIZE_ANY_EXHDR(key) != sizeof(token_key))
 		elog(ERROR, "kinesis.secrets holds a malformed iterator key");
 	memcpy(token_key, VARDATA_ANY(key), sizeof(token_key));
-	SPI_finish();
+	table_endscan(scan);
+	UnregisterSnapshot(snap);
+	table_close(rel, AccessShareLock);
 	token_key_loaded = true;
 	token_key_generation = kinesis_shardmap_generation;
 }
