@@ -81,7 +81,7 @@ SELECT * FROM kinesis.put_record('', 'x', 'k');
 SELECT * FROM kinesis.put_record('nosuchstream', 'x', 'k');
 SELECT * FROM kinesis.put_record('dp', 'x', 'k', sequence_number_for_ordering => 'abc');
 SELECT * FROM kinesis.put_record('dp', 'x', 'k', sequence_number_for_ordering => '12345');
-SELECT * FROM kinesis.put_record('dp', 'x', 'k',
+SELECT shard_id FROM kinesis.put_record('dp', 'x', 'k',
     sequence_number_for_ordering => (SELECT sequence_number FROM kinesis.put_record('dp_other', 'x', 'k')));
 SELECT count(*) - 202 AS after_minus_before FROM kinesis.records;  -- the 'ü' key and the dp_other put
 

@@ -93,7 +93,7 @@ shard_scan_begin(ShardScan *ss, Snapshot snap, int32 stream_id, int32 shard_inde
 {
 	ScanKeyData keys[3];
 
-	ss->rel = table_open(kinesis_relid("records"), AccessShareLock);
+	ss->rel = table_open(kinesis_records_relid(), AccessShareLock);
 	ss->idx = index_open(RelationGetPrimaryKeyIndex(ss->rel), AccessShareLock);
 	ss->snap = snap;
 	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(stream_id));

@@ -263,7 +263,7 @@ stored_max_counter(int32 stream_id, int32 shard_index)
 	Snapshot	snap;
 	int64		result = 0;
 
-	rel = table_open(kinesis_relid("records"), AccessShareLock);
+	rel = table_open(kinesis_records_relid(), AccessShareLock);
 	idx = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
 	snap = RegisterSnapshot(GetLatestSnapshot());
 	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(stream_id));

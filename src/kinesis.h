@@ -151,6 +151,7 @@ extern KinesisShard *kinesis_find_shard(KinesisStream *stream, int32 shard_index
 extern KinesisShard *kinesis_route(KinesisStream *stream, kinesis_u128 hash);
 extern void kinesis_lock_stream(int32 stream_id, bool exclusive);
 extern Oid	kinesis_relid(const char *relname);
+extern Oid	kinesis_records_relid(void);
 extern char *kinesis_shard_id(int32 shard_index);
 extern bool kinesis_parse_shard_id(const char *s, int32 *shard_index);
 

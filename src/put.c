@@ -145,7 +145,7 @@ insert_records(KinesisStream *stream, PendingRecord *recs, int n)
 	int			i;
 
 	kinesis_inflight_init_backend();
-	rel = table_open(kinesis_relid("records"), RowExclusiveLock);
+	rel = table_open(kinesis_records_relid(), RowExclusiveLock);
 	indstate = CatalogOpenIndexes(rel);
 	desc = RelationGetDescr(rel);
 

@@ -64,6 +64,7 @@ uint64		kinesis_shardmap_generation = 0;
 static bool callback_registered = false;
 static Oid	stream_meta_relid = InvalidOid;
 static Oid	shard_meta_relid = InvalidOid;
+static Oid	records_relid = InvalidOid;
 static SPIPlanPtr load_by_name_plan = NULL;
 static SPIPlanPtr load_by_id_plan = NULL;
 
@@ -90,6 +91,20 @@ kinesis_relid(const char *relname)
 }
 
 /*
+ * cached_relid
+ *		A table's OID, looked up once and forgotten by the invalidation
+ *		callback.  Unlike a lookup of the map, this never frees cached
+ *		streams, so it is safe while a caller holds a stream pointer.
+ */
+static Oid
+cached_relid(Oid *slot, const char *relname)
+{
+	if (!OidIsValid(*slot))
+		*slot = kinesis_relid(relname);
+	return *slot;
+}
+
+/*
  * shardmap_relcache_cb
  *		Relcache invalidation callback: a change to the metadata tables (or
  *		a full cache reset) makes the whole shard map stale.
@@ -98,12 +113,13 @@ static void
 shardmap_relcache_cb(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || relid == stream_meta_relid ||
-		relid == shard_meta_relid)
+		relid == shard_meta_relid || relid == records_relid)
 	{
 		shardmap_valid = false;
 		kinesis_shardmap_generation++;
 		stream_meta_relid = InvalidOid;
 		shard_meta_relid = InvalidOid;
+		records_relid = InvalidOid;
 	}
 }
 
@@ -139,8 +155,8 @@ shardmap_reset(void)
 								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
 	/* the relids are looked up before the map is marked valid */
-	stream_meta_relid = kinesis_relid("stream_meta");
-	shard_meta_relid = kinesis_relid("shard_meta");
+	(void) cached_relid(&stream_meta_relid, "stream_meta");
+	(void) cached_relid(&shard_meta_relid, "shard_meta");
 	shardmap_valid = true;
 }
 
@@ -376,8 +392,19 @@ kinesis_route(KinesisStream *stream, kinesis_u128 hash)
 void
 kinesis_lock_stream(int32 stream_id, bool exclusive)
 {
-	LockDatabaseObject(kinesis_relid("stream_meta"), (Oid) stream_id, 0,
+	LockDatabaseObject(cached_relid(&stream_meta_relid, "stream_meta"), (Oid) stream_id, 0,
 					   exclusive ? AccessExclusiveLock : AccessShareLock);
+}
+
+/*
+ * kinesis_records_relid
+ *		OID of kinesis.records, cached with the shard map (the hot paths
+ *		open it on every call).
+ */
+Oid
+kinesis_records_relid(void)
+{
+	return cached_relid(&records_relid, "records");
 }
 
 /*
