@@ -19,6 +19,8 @@
 #include "access/table.h"
 #include "catalog/indexing.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "lib/stringinfo.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
@@ -260,6 +262,39 @@ kinesis_put_record(PG_FUNCTION_ARGS)
 }
 
 /*
+ * java_list_text
+ *		A list of entries as AWS prints it in a ValidationException: Java's
+ *		default toString of each element, class name and a hash code (here
+ *		a hash of the entry's bytes).
+ */
+static char *
+java_list_text(Datum *elems, bool *nulls, int n)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '[');
+	for (i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&buf, ", ");
+		if (nulls[i])
+			appendStringInfoString(&buf, "null");
+		else
+		{
+			HeapTupleHeader h = DatumGetHeapTupleHeader(elems[i]);
+
+			appendStringInfo(&buf, "com.amazonaws.kinesis.v20131202.PutRecordsRequestEntry@%08x",
+							 DatumGetUInt32(hash_any((unsigned char *) h,
+													 HeapTupleHeaderGetDatumLength(h))));
+		}
+	}
+	appendStringInfoChar(&buf, ']');
+	return buf.data;
+}
+
+/*
  * kinesis.put_records(records put_records_request_entry[], stream_name)
  *		OUT failed_record_count, records put_records_result_entry[],
  *		encryption_type.
@@ -314,7 +349,7 @@ kinesis_put_records(PG_FUNCTION_ARGS)
 								   "Member must have length greater than or equal to 1");
 		else if (n > MAX_PUT_RECORDS)
 		{
-			kinesis_validation_add(&v, psprintf("[%d records]", n), "records",
+			kinesis_validation_add(&v, java_list_text(elems, elemnulls, n), "records",
 								   psprintf("Member must have length less than or equal to %d",
 											MAX_PUT_RECORDS));
 			n = 0;				/* AWS does not look inside an oversized list */

@@ -21,22 +21,22 @@ DECLARE
     errors text[] := '{}';
 BEGIN
     IF stream_name IS NULL THEN
-        RETURN ARRAY[format('Value null at %L failed to satisfy constraint: Member must not be null', field)];
+        RETURN ARRAY[format('Value null at ''%s'' failed to satisfy constraint: Member must not be null', field)];
     END IF;
     IF stream_name !~ '^[a-zA-Z0-9_.-]+$' THEN
-        errors := errors || format('Value %L at %L failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+', stream_name, field);
+        errors := errors || format('Value ''%s'' at ''%s'' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+', stream_name, field);
     END IF;
     IF length(stream_name) < 1 THEN
-        errors := errors || format('Value %L at %L failed to satisfy constraint: Member must have length greater than or equal to 1', stream_name, field);
+        errors := errors || format('Value ''%s'' at ''%s'' failed to satisfy constraint: Member must have length greater than or equal to 1', stream_name, field);
     END IF;
     IF length(stream_name) > 128 THEN
-        errors := errors || format('Value %L at %L failed to satisfy constraint: Member must have length less than or equal to 128', stream_name, field);
+        errors := errors || format('Value ''%s'' at ''%s'' failed to satisfy constraint: Member must have length less than or equal to 128', stream_name, field);
     END IF;
     RETURN errors;
 END
 $$;
 COMMENT ON FUNCTION kinesis._validate_stream_name(text, text) IS
-    'Internal: the ValidationException entries for a stream name (null, pattern, length), in AWS''s order.';
+    'Internal: the ValidationException entries for a stream name (null, pattern, length), in AWS''s order. Values are printed as AWS prints them: between single quotes, nothing escaped.';
 
 CREATE FUNCTION kinesis._raise_validation(errors text[])
 RETURNS void

@@ -1,0 +1,709 @@
+-- kinesis.api(operation, request): the Kinesis API as AWS JSON 1.1 documents.
+--
+-- operation is the X-Amz-Target suffix ('PutRecord', 'ListShards', ...);
+-- request and response are the JSON bodies AWS takes and gives.  An HTTP
+-- gateway only has to pass the body through and pick the status code from
+-- the response (an object with "__type" is an error: 500 for
+-- InternalFailure, 400 otherwise).
+--
+-- JSON conventions, the same for every operation:
+--   * member names as AWS spells them (StreamName, StreamARN, ShardId);
+--   * blobs (Data) are standard base64 strings with padding, no line breaks;
+--   * timestamps are JSON numbers of epoch seconds with up to three
+--     decimals (milliseconds); requests may also send an ISO-8601 string;
+--   * an absent optional member is left out of a response, never null; in
+--     a request a member whose value is JSON null counts as absent, and
+--     members the operation does not know are ignored;
+--   * operations without output (CreateStream, DeleteStream) answer {}.
+--
+-- Decoding reproduces AWS's type errors as SerializationException, member
+-- by member in the order AWS checks them.  Missing or out-of-range members
+-- reach the typed functions as NULL or as given, and those raise the
+-- ValidationException or the semantic exception themselves.  Every error of
+-- SQLSTATE class KN becomes the AWS error body {"__type", "message"}
+-- ("Message" for SerializationException; a bare {"__type"} when AWS sends
+-- no text, as for InternalFailure); the failed call's effects are rolled
+-- back with it.  Any other error propagates.
+--
+-- To add an operation: write kinesis._api_<operation>(request jsonb)
+-- RETURNS jsonb (decode the members with the kinesis._api_<type> helpers in
+-- AWS's order, call the typed function, build the response) and add its
+-- WHEN line to kinesis.api().
+
+-- ---------------------------------------------------------------------
+-- Errors
+-- ---------------------------------------------------------------------
+CREATE FUNCTION kinesis._api_type_error(value jsonb, expected text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actual text := jsonb_typeof(value);
+    message text;
+BEGIN
+    IF actual = 'array' AND expected <> 'List' THEN
+        message := 'Start of list found where not expected';
+    ELSIF actual = 'object' AND expected NOT IN ('Structure', 'Map') THEN
+        message := 'Start of structure or map found where not expected.';
+    ELSIF expected = 'List' THEN
+        message := CASE actual WHEN 'object' THEN 'Start of structure or map found where not expected.'
+                               ELSE 'Expected list or null' END;
+    ELSIF expected = 'Map' THEN
+        message := 'Expected map or null';
+    ELSIF expected = 'Structure' THEN
+        message := 'Expected null';
+    ELSIF expected = 'Timestamp' THEN
+        message := CASE actual WHEN 'boolean' THEN 'class java.lang.Boolean'
+                               ELSE 'class java.lang.String' END
+                   || ' can not be converted to milliseconds since epoch';
+    ELSIF expected = 'Boolean' AND actual = 'string' THEN
+        message := format('''%s'' can not be converted to an Boolean', upper(value #>> '{}'));
+    ELSE
+        -- scalars: String, Integer, Long, Boolean, Blob
+        message := CASE actual
+                       WHEN 'boolean' THEN 'class java.lang.Boolean'
+                       WHEN 'number' THEN 'class com.amazon.coral.value.json.numbers.TruncatingBigNumber'
+                       ELSE 'class java.lang.String' END
+                   || ' can not be converted to '
+                   || CASE expected WHEN 'Blob' THEN 'a ' ELSE 'an ' END || expected;
+    END IF;
+    PERFORM kinesis._raise('SerializationException', message);
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_type_error(jsonb, text) IS
+    'Internal: throw the SerializationException AWS gives for a JSON value of the wrong type, expected being String, Integer, Long, Boolean, Blob, Timestamp, List, Map or Structure.';
+
+CREATE FUNCTION kinesis._api_error(state text, message text)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    name text;
+BEGIN
+    SELECT e.exception INTO name FROM kinesis.error_codes() e WHERE e.sqlstate = state;
+    IF name IS NULL THEN
+        name := split_part(message, ':', 1);
+    END IF;
+    IF starts_with(message, name || ': ') THEN
+        message := substr(message, length(name) + 3);
+    ELSIF message = name || ':' THEN
+        message := '';
+    END IF;
+    IF message = '' OR name = 'InternalFailure' THEN
+        RETURN jsonb_build_object('__type', name);
+    ELSIF name = 'SerializationException' THEN
+        RETURN jsonb_build_object('__type', name, 'Message', message);
+    END IF;
+    RETURN jsonb_build_object('__type', name, 'message', message);
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_error(text, text) IS
+    'Internal: the AWS JSON error body for a Kinesis error (SQLSTATE class KN) whose message is "<ExceptionName>: <AWS message>".';
+
+-- ---------------------------------------------------------------------
+-- Request decoding: one helper per AWS member type.  Each takes the
+-- enclosing JSON object and the member name; JSON null and absence give
+-- NULL.
+-- ---------------------------------------------------------------------
+CREATE FUNCTION kinesis._api_body(request jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF request IS NULL OR jsonb_typeof(request) <> 'object' THEN
+        -- no body, or not a JSON object: AWS answers with a bare type
+        PERFORM kinesis._raise('SerializationException', '');
+    END IF;
+    RETURN request;
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_body(jsonb) IS
+    'Internal: the request body of a known operation; SerializationException unless it is a JSON object.';
+
+CREATE FUNCTION kinesis._api_string(obj jsonb, member text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v jsonb := obj -> member;
+BEGIN
+    IF v IS NULL OR jsonb_typeof(v) = 'null' THEN
+        RETURN NULL;
+    ELSIF jsonb_typeof(v) <> 'string' THEN
+        PERFORM kinesis._api_type_error(v, 'String');
+    END IF;
+    RETURN v #>> '{}';
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_string(jsonb, text) IS
+    'Internal: a String member of a request object.';
+
+CREATE FUNCTION kinesis._api_integer(obj jsonb, member text)
+RETURNS integer
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v jsonb := obj -> member;
+BEGIN
+    IF v IS NULL OR jsonb_typeof(v) = 'null' THEN
+        RETURN NULL;
+    ELSIF jsonb_typeof(v) <> 'number' THEN
+        PERFORM kinesis._api_type_error(v, 'Integer');
+    END IF;
+    -- AWS truncates fractions (towards minus infinity) and saturates
+    RETURN least(greatest(floor(v::numeric), -2147483648), 2147483647)::integer;
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_integer(jsonb, text) IS
+    'Internal: an Integer member of a request object; fractions are floored and out-of-range values saturate, as AWS does.';
+
+CREATE FUNCTION kinesis._api_boolean(obj jsonb, member text)
+RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v jsonb := obj -> member;
+BEGIN
+    IF v IS NULL OR jsonb_typeof(v) = 'null' THEN
+        RETURN NULL;
+    ELSIF jsonb_typeof(v) <> 'boolean' THEN
+        PERFORM kinesis._api_type_error(v, 'Boolean');
+    END IF;
+    RETURN v::boolean;
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_boolean(jsonb, text) IS
+    'Internal: a Boolean member of a request object.';
+
+CREATE FUNCTION kinesis._api_blob(obj jsonb, member text)
+RETURNS bytea
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v jsonb := obj -> member;
+    s text;
+    len bigint;
+    bad text;
+    pad integer;
+    bits integer;
+BEGIN
+    IF v IS NULL OR jsonb_typeof(v) = 'null' THEN
+        RETURN NULL;
+    ELSIF jsonb_typeof(v) <> 'string' THEN
+        PERFORM kinesis._api_type_error(v, 'Blob');
+    END IF;
+    s := v #>> '{}';
+
+    -- AWS counts UTF-16 code units: a character beyond U+FFFF counts twice
+    len := length(s);
+    IF octet_length(s) <> len THEN
+        len := len + (SELECT count(*) FROM regexp_split_to_table(s, '') AS c WHERE ascii(c) > 65535);
+    END IF;
+    IF len % 4 <> 0 THEN
+        PERFORM kinesis._raise('SerializationException',
+            format('''%s'' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: %s',
+                   s, len));
+    END IF;
+
+    -- a character outside the alphabet, or padding followed by data
+    bad := substring(s FROM '[^a-zA-Z0-9+/=]|=[^=]');
+    IF bad IS NOT NULL THEN
+        PERFORM kinesis._raise('SerializationException',
+            format('''%s'' can not be converted to a Blob: Invalid Base64 character: ''%s''',
+                   s, left(bad, 1)));
+    END IF;
+
+    -- now s is data characters then padding: at most two '=', and the bits
+    -- the padding leaves over in the last data character must be zero
+    pad := length(s) - length(rtrim(s, '='));
+    IF pad > 0 THEN
+        bits := strpos('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/',
+                       substr(s, length(s) - pad, 1)) - 1;
+    END IF;
+    IF pad > 2 OR (pad = 1 AND bits % 4 <> 0) OR (pad = 2 AND bits % 16 <> 0) THEN
+        PERFORM kinesis._raise('SerializationException',
+            format('''%s'' can not be converted to a Blob: Invalid last non-pad Base64 character dectected', s));
+    END IF;
+    RETURN decode(s, 'base64');
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_blob(jsonb, text) IS
+    'Internal: a Blob member of a request object, decoded from strict base64 (length a multiple of 4, standard alphabet, canonical padding).';
+
+CREATE FUNCTION kinesis._api_timestamp(obj jsonb, member text)
+RETURNS timestamptz
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v jsonb := obj -> member;
+    s text;
+BEGIN
+    IF v IS NULL OR jsonb_typeof(v) = 'null' THEN
+        RETURN NULL;
+    ELSIF jsonb_typeof(v) = 'number' THEN
+        -- saturate at the ends of the timestamp range rather than fail
+        RETURN to_timestamp(least(greatest(v::numeric, -210866803200), 9224318015999)::double precision);
+    ELSIF jsonb_typeof(v) = 'string' THEN
+        -- ISO-8601, as the AWS CLI accepts; no zone means UTC
+        s := v #>> '{}';
+        IF s ~ '^\d{4}-\d\d-\d\d([Tt ]\d\d:\d\d(:\d\d(\.\d+)?)?([Zz]|[+-]\d\d(:?\d\d)?)?)?$' THEN
+            BEGIN
+                IF s ~ '([Zz]|[+-]\d\d(:?\d\d)?)$' AND s ~ '[Tt ]' THEN
+                    RETURN s::timestamptz;
+                END IF;
+                RETURN s::timestamp AT TIME ZONE 'UTC';
+            EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
+                NULL;           -- e.g. 2024-13-01: falls through to the type error
+            END;
+        END IF;
+    END IF;
+    PERFORM kinesis._api_type_error(v, 'Timestamp');
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_timestamp(jsonb, text) IS
+    'Internal: a Timestamp member of a request object: epoch seconds as a JSON number (fractions allowed), or an ISO-8601 string.';
+
+CREATE FUNCTION kinesis._api_list(obj jsonb, member text)
+RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v jsonb := obj -> member;
+BEGIN
+    IF v IS NULL OR jsonb_typeof(v) = 'null' THEN
+        RETURN NULL;
+    ELSIF jsonb_typeof(v) <> 'array' THEN
+        PERFORM kinesis._api_type_error(v, 'List');
+    END IF;
+    RETURN v;
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_list(jsonb, text) IS
+    'Internal: a List member of a request object, as a JSON array.';
+
+CREATE FUNCTION kinesis._api_structure(v jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF v IS NULL OR jsonb_typeof(v) = 'null' THEN
+        RETURN NULL;
+    ELSIF jsonb_typeof(v) <> 'object' THEN
+        PERFORM kinesis._api_type_error(v, 'Structure');
+    END IF;
+    RETURN v;
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_structure(jsonb) IS
+    'Internal: a JSON value that must be a structure (an object), such as a list element.';
+
+-- ---------------------------------------------------------------------
+-- Response encoding
+-- ---------------------------------------------------------------------
+CREATE FUNCTION kinesis._api_timestamp_out(ts timestamptz)
+RETURNS numeric
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT trim_scale(trunc(extract(epoch FROM ts), 3))
+$$;
+COMMENT ON FUNCTION kinesis._api_timestamp_out(timestamptz) IS
+    'Internal: a timestamp as AWS JSON sends it: epoch seconds, truncated to milliseconds.';
+
+CREATE FUNCTION kinesis._api_blob_out(data bytea)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT translate(encode(data, 'base64'), E'\n', '')
+$$;
+COMMENT ON FUNCTION kinesis._api_blob_out(bytea) IS
+    'Internal: a blob as AWS JSON sends it: base64 on one line.';
+
+CREATE FUNCTION kinesis._api_shards_out(shards kinesis.shard[])
+RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'ShardId', s.shard_id,
+               'ParentShardId', s.parent_shard_id,
+               'AdjacentParentShardId', s.adjacent_parent_shard_id,
+               'HashKeyRange', jsonb_build_object(
+                   'StartingHashKey', (s.hash_key_range).starting_hash_key,
+                   'EndingHashKey', (s.hash_key_range).ending_hash_key),
+               'SequenceNumberRange', jsonb_build_object(
+                   'StartingSequenceNumber', (s.sequence_number_range).starting_sequence_number,
+                   'EndingSequenceNumber', (s.sequence_number_range).ending_sequence_number))
+               ORDER BY s.i), '[]')
+      FROM unnest(shards) WITH ORDINALITY
+           AS s(shard_id, parent_shard_id, adjacent_parent_shard_id, hash_key_range,
+                sequence_number_range, i)
+$$;
+COMMENT ON FUNCTION kinesis._api_shards_out(kinesis.shard[]) IS
+    'Internal: a Shards list as AWS JSON sends it (null members are left to the caller''s jsonb_strip_nulls).';
+
+CREATE FUNCTION kinesis._api_enhanced_monitoring_out(metrics kinesis.enhanced_metrics[])
+RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT jsonb_agg(jsonb_build_object(
+               'ShardLevelMetrics', coalesce(to_jsonb(m.shard_level_metrics), '[]'))
+               ORDER BY m.i)
+      FROM unnest(metrics) WITH ORDINALITY AS m(shard_level_metrics, i)
+$$;
+COMMENT ON FUNCTION kinesis._api_enhanced_monitoring_out(kinesis.enhanced_metrics[]) IS
+    'Internal: an EnhancedMonitoring list as AWS JSON sends it.';
+
+-- ---------------------------------------------------------------------
+-- Operations: decode, call the typed function, encode
+-- ---------------------------------------------------------------------
+CREATE FUNCTION kinesis._api_create_stream(request jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    shard_count integer := kinesis._api_integer(request, 'ShardCount');
+    stream_name text := kinesis._api_string(request, 'StreamName');
+BEGIN
+    PERFORM kinesis.create_stream(stream_name, shard_count);
+    RETURN '{}';
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_create_stream(jsonb) IS
+    'Internal: CreateStream for kinesis.api().';
+
+CREATE FUNCTION kinesis._api_delete_stream(request jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    enforce boolean := kinesis._api_boolean(request, 'EnforceConsumerDeletion');
+    stream_name text := kinesis._api_string(request, 'StreamName');
+BEGIN
+    PERFORM kinesis.delete_stream(stream_name, coalesce(enforce, false));
+    RETURN '{}';
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_delete_stream(jsonb) IS
+    'Internal: DeleteStream for kinesis.api().';
+
+CREATE FUNCTION kinesis._api_put_record(request jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ordering text := kinesis._api_string(request, 'SequenceNumberForOrdering');
+    partition_key text := kinesis._api_string(request, 'PartitionKey');
+    explicit_hash_key text := kinesis._api_string(request, 'ExplicitHashKey');
+    data bytea := kinesis._api_blob(request, 'Data');
+    stream_name text := kinesis._api_string(request, 'StreamName');
+    r record;
+BEGIN
+    SELECT * INTO r
+      FROM kinesis.put_record(stream_name, data, partition_key, explicit_hash_key, ordering);
+    RETURN jsonb_strip_nulls(jsonb_build_object(
+        'ShardId', r.shard_id,
+        'SequenceNumber', r.sequence_number,
+        'EncryptionType', r.encryption_type));
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_put_record(jsonb) IS
+    'Internal: PutRecord for kinesis.api().';
+
+CREATE FUNCTION kinesis._api_put_records_entry(entry jsonb)
+RETURNS kinesis.put_records_request_entry
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    partition_key text;
+    explicit_hash_key text;
+    data bytea;
+BEGIN
+    entry := kinesis._api_structure(entry);
+    IF entry IS NULL THEN
+        RETURN NULL;            -- kinesis.put_records reports the null member
+    END IF;
+    partition_key := kinesis._api_string(entry, 'PartitionKey');
+    explicit_hash_key := kinesis._api_string(entry, 'ExplicitHashKey');
+    data := kinesis._api_blob(entry, 'Data');
+    RETURN ROW(data, explicit_hash_key, partition_key)::kinesis.put_records_request_entry;
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_put_records_entry(jsonb) IS
+    'Internal: one element of the PutRecords Records list.';
+
+CREATE FUNCTION kinesis._api_put_records(request jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    records_json jsonb := kinesis._api_list(request, 'Records');
+    entries kinesis.put_records_request_entry[];
+    stream_name text;
+    r record;
+BEGIN
+    IF records_json IS NOT NULL THEN
+        -- entries in list order; a type error stops at the first bad one
+        SELECT coalesce(array_agg(kinesis._api_put_records_entry(x.v) ORDER BY x.i), '{}')
+          INTO entries
+          FROM jsonb_array_elements(records_json) WITH ORDINALITY AS x(v, i);
+    END IF;
+    stream_name := kinesis._api_string(request, 'StreamName');
+
+    SELECT * INTO r FROM kinesis.put_records(entries, stream_name);
+    RETURN jsonb_strip_nulls(jsonb_build_object(
+        'FailedRecordCount', r.failed_record_count,
+        'Records', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                                        'SequenceNumber', x.sequence_number,
+                                        'ShardId', x.shard_id,
+                                        'ErrorCode', x.error_code,
+                                        'ErrorMessage', x.error_message) ORDER BY x.i)
+                               FROM unnest(r.records) WITH ORDINALITY
+                                    AS x(sequence_number, shard_id, error_code, error_message, i)),
+                            '[]'),
+        'EncryptionType', r.encryption_type));
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_put_records(jsonb) IS
+    'Internal: PutRecords for kinesis.api().';
+
+CREATE FUNCTION kinesis._api_get_shard_iterator(request jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    shard_id text := kinesis._api_string(request, 'ShardId');
+    iterator_type text := kinesis._api_string(request, 'ShardIteratorType');
+    starting_sequence_number text := kinesis._api_string(request, 'StartingSequenceNumber');
+    stream_name text := kinesis._api_string(request, 'StreamName');
+    ts timestamptz := kinesis._api_timestamp(request, 'Timestamp');
+    iterator text;
+BEGIN
+    SELECT g.shard_iterator INTO iterator
+      FROM kinesis.get_shard_iterator(stream_name, shard_id, iterator_type,
+                                      starting_sequence_number, ts) AS g;
+    RETURN jsonb_strip_nulls(jsonb_build_object('ShardIterator', iterator));
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_get_shard_iterator(jsonb) IS
+    'Internal: GetShardIterator for kinesis.api().';
+
+CREATE FUNCTION kinesis._api_get_records(request jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    lim integer := kinesis._api_integer(request, 'Limit');
+    shard_iterator text := kinesis._api_string(request, 'ShardIterator');
+    r record;
+BEGIN
+    SELECT * INTO r FROM kinesis.get_records(shard_iterator, lim);
+    RETURN jsonb_strip_nulls(jsonb_build_object(
+        'Records', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                                        'SequenceNumber', x.sequence_number,
+                                        'ApproximateArrivalTimestamp',
+                                            kinesis._api_timestamp_out(x.approximate_arrival_timestamp),
+                                        'Data', kinesis._api_blob_out(x.data),
+                                        'PartitionKey', x.partition_key,
+                                        'EncryptionType', x.encryption_type) ORDER BY x.i)
+                               FROM unnest(r.records) WITH ORDINALITY
+                                    AS x(sequence_number, approximate_arrival_timestamp, data,
+                                         partition_key, encryption_type, i)),
+                            '[]'),
+        'NextShardIterator', r.next_shard_iterator,
+        'MillisBehindLatest', r.millis_behind_latest));
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_get_records(jsonb) IS
+    'Internal: GetRecords for kinesis.api().';
+
+CREATE FUNCTION kinesis._api_describe_stream(request jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    lim integer := kinesis._api_integer(request, 'Limit');
+    exclusive_start_shard_id text := kinesis._api_string(request, 'ExclusiveStartShardId');
+    stream_name text := kinesis._api_string(request, 'StreamName');
+    d kinesis.stream_description;
+BEGIN
+    SELECT * INTO d FROM kinesis.describe_stream(stream_name, lim, exclusive_start_shard_id);
+    RETURN jsonb_build_object('StreamDescription', jsonb_strip_nulls(jsonb_build_object(
+        'StreamName', d.stream_name,
+        'StreamARN', d.stream_arn,
+        'StreamStatus', d.stream_status,
+        'Shards', kinesis._api_shards_out(d.shards),
+        'HasMoreShards', d.has_more_shards,
+        'RetentionPeriodHours', d.retention_period_hours,
+        'StreamCreationTimestamp', kinesis._api_timestamp_out(d.stream_creation_timestamp),
+        'EnhancedMonitoring', kinesis._api_enhanced_monitoring_out(d.enhanced_monitoring),
+        'EncryptionType', d.encryption_type,
+        'KeyId', d.key_id)));
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_describe_stream(jsonb) IS
+    'Internal: DescribeStream for kinesis.api().';
+
+CREATE FUNCTION kinesis._api_describe_stream_summary(request jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    stream_name text := kinesis._api_string(request, 'StreamName');
+    d kinesis.stream_description_summary;
+BEGIN
+    SELECT * INTO d FROM kinesis.describe_stream_summary(stream_name);
+    RETURN jsonb_build_object('StreamDescriptionSummary', jsonb_strip_nulls(jsonb_build_object(
+        'StreamName', d.stream_name,
+        'StreamARN', d.stream_arn,
+        'StreamStatus', d.stream_status,
+        'RetentionPeriodHours', d.retention_period_hours,
+        'StreamCreationTimestamp', kinesis._api_timestamp_out(d.stream_creation_timestamp),
+        'EnhancedMonitoring', kinesis._api_enhanced_monitoring_out(d.enhanced_monitoring),
+        'EncryptionType', d.encryption_type,
+        'KeyId', d.key_id,
+        'OpenShardCount', d.open_shard_count,
+        'ConsumerCount', d.consumer_count)));
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_describe_stream_summary(jsonb) IS
+    'Internal: DescribeStreamSummary for kinesis.api().';
+
+CREATE FUNCTION kinesis._api_list_streams(request jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    lim integer := kinesis._api_integer(request, 'Limit');
+    exclusive_start_stream_name text := kinesis._api_string(request, 'ExclusiveStartStreamName');
+    r record;
+BEGIN
+    SELECT * INTO r FROM kinesis.list_streams(lim, exclusive_start_stream_name);
+    RETURN jsonb_strip_nulls(jsonb_build_object(
+        'StreamNames', coalesce(to_jsonb(r.stream_names), '[]'),
+        'HasMoreStreams', r.has_more_streams));
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_list_streams(jsonb) IS
+    'Internal: ListStreams for kinesis.api().';
+
+CREATE FUNCTION kinesis._api_list_shards(request jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    exclusive_start_shard_id text := kinesis._api_string(request, 'ExclusiveStartShardId');
+    max_results integer := kinesis._api_integer(request, 'MaxResults');
+    next_token text := kinesis._api_string(request, 'NextToken');
+    stream_creation_timestamp timestamptz := kinesis._api_timestamp(request, 'StreamCreationTimestamp');
+    stream_name text := kinesis._api_string(request, 'StreamName');
+    r kinesis.list_shards_output;
+BEGIN
+    SELECT * INTO r FROM kinesis.list_shards(stream_name, next_token, exclusive_start_shard_id,
+                                             max_results, stream_creation_timestamp);
+    RETURN jsonb_strip_nulls(jsonb_build_object(
+        'Shards', kinesis._api_shards_out(r.shards),
+        'NextToken', r.next_token));
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_list_shards(jsonb) IS
+    'Internal: ListShards for kinesis.api().';
+
+CREATE FUNCTION kinesis._api_describe_limits(request jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+BEGIN
+    SELECT * INTO r FROM kinesis.describe_limits();
+    RETURN jsonb_strip_nulls(jsonb_build_object(
+        'ShardLimit', r.shard_limit,
+        'OpenShardCount', r.open_shard_count));
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_describe_limits(jsonb) IS
+    'Internal: DescribeLimits for kinesis.api().';
+
+-- ---------------------------------------------------------------------
+-- The dispatcher
+-- ---------------------------------------------------------------------
+CREATE FUNCTION kinesis.api(operation text, request jsonb DEFAULT '{}')
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    response jsonb;
+    state text;
+    message text;
+BEGIN
+    -- a body that is not a JSON object fails before the operation is looked up
+    IF jsonb_typeof(request) <> 'object' THEN
+        PERFORM kinesis._raise('SerializationException', '');
+    END IF;
+
+    -- one branch per operation; kinesis._api_body() turns a missing body
+    -- into a SerializationException, but only for an operation AWS knows
+    CASE operation
+        WHEN 'CreateStream' THEN
+            response := kinesis._api_create_stream(kinesis._api_body(request));
+        WHEN 'DeleteStream' THEN
+            response := kinesis._api_delete_stream(kinesis._api_body(request));
+        WHEN 'DescribeStream' THEN
+            response := kinesis._api_describe_stream(kinesis._api_body(request));
+        WHEN 'DescribeStreamSummary' THEN
+            response := kinesis._api_describe_stream_summary(kinesis._api_body(request));
+        WHEN 'ListStreams' THEN
+            response := kinesis._api_list_streams(kinesis._api_body(request));
+        WHEN 'ListShards' THEN
+            response := kinesis._api_list_shards(kinesis._api_body(request));
+        WHEN 'DescribeLimits' THEN
+            response := kinesis._api_describe_limits(kinesis._api_body(request));
+        WHEN 'PutRecord' THEN
+            response := kinesis._api_put_record(kinesis._api_body(request));
+        WHEN 'PutRecords' THEN
+            response := kinesis._api_put_records(kinesis._api_body(request));
+        WHEN 'GetShardIterator' THEN
+            response := kinesis._api_get_shard_iterator(kinesis._api_body(request));
+        WHEN 'GetRecords' THEN
+            response := kinesis._api_get_records(kinesis._api_body(request));
+        ELSE
+            PERFORM kinesis._raise('UnknownOperationException', '');
+    END CASE;
+    RETURN response;
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT;
+    IF left(state, 2) <> 'KN' THEN
+        RAISE;
+    END IF;
+    RETURN kinesis._api_error(state, message);
+END
+$$;
+COMMENT ON FUNCTION kinesis.api(text, jsonb) IS
+    'The Kinesis API in AWS JSON 1.1: operation is the X-Amz-Target suffix (e.g. PutRecords), request and response the JSON bodies (base64 blobs, epoch-second timestamps). Kinesis errors come back as the AWS error body {"__type", "message"} and leave no effects; other errors are raised.';
