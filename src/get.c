@@ -117,25 +117,53 @@ shard_scan_end(ShardScan *ss)
 }
 
 /*
- * shard_tip_arrival
- *		Arrival time of the newest final record (counter < watermark), or 0
- *		if there is none.
+ * shard_tip
+ *		The newest final record (counter < watermark) visible to snap: its
+ *		counter (0 if there is none) and arrival time (0 if none).
  */
-static TimestampTz
-shard_tip_arrival(Snapshot snap, int32 stream_id, int32 shard_index, int64 watermark)
+static int64
+shard_tip(Snapshot snap, int32 stream_id, int32 shard_index, int64 watermark,
+		  TimestampTz *arrival)
 {
 	ShardScan	ss;
-	TimestampTz result = 0;
+	int64		counter = 0;
 
+	*arrival = 0;
 	shard_scan_begin(&ss, snap, stream_id, shard_index, watermark, true);
 	if (index_getnext_slot(ss.scan, BackwardScanDirection, ss.slot))
 	{
 		bool		isnull;
 
-		result = DatumGetTimestampTz(slot_getattr(ss.slot, 4, &isnull));
+		counter = DatumGetInt64(slot_getattr(ss.slot, 3, &isnull));
+		*arrival = DatumGetTimestampTz(slot_getattr(ss.slot, 4, &isnull));
 	}
 	shard_scan_end(&ss);
-	return result;
+	return counter;
+}
+
+/*
+ * position_after_tip
+ *		The position just after the newest committed record of the shard:
+ *		where LATEST starts, and where AT_TIMESTAMP starts when no record
+ *		is recent enough.
+ *
+ * Not the watermark itself: counters between the newest committed record
+ * and the watermark belong to rolled-back puts, and when the shard's
+ * shared entry is rebuilt (restart, crash, recycling) counting resumes
+ * after the newest stored record, so those numbers are issued again.  A
+ * reader must never have moved past them.
+ */
+static int64
+position_after_tip(KinesisStream *stream, KinesisShard *shard)
+{
+	int64		watermark = kinesis_watermark(stream, shard);
+	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+	TimestampTz arrival;
+	int64		tip;
+
+	tip = shard_tip(snap, stream->stream_id, shard->shard_index, watermark, &arrival);
+	UnregisterSnapshot(snap);
+	return Max(tip, shard->seq_floor) + 1;
 }
 
 /*
@@ -151,15 +179,18 @@ retention_cutoff(KinesisStream *stream)
 /*
  * first_counter_at
  *		AT_TIMESTAMP: the counter of the first final record that arrived at
- *		or after ts, or the watermark if none has.  Arrival times never go
- *		backwards within a shard, so later records qualify too.
+ *		or after ts, or the position after the newest one if none has.
+ *		Arrival times never go backwards within a shard, so later records
+ *		qualify too.
  */
 static int64
-first_counter_at(KinesisStream *stream, KinesisShard *shard, TimestampTz ts, int64 watermark)
+first_counter_at(KinesisStream *stream, KinesisShard *shard, TimestampTz ts)
 {
+	int64		watermark = kinesis_watermark(stream, shard);
 	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
 	ShardScan	ss;
-	int64		result = watermark;
+	int64		last = shard->seq_floor;
+	int64		result = -1;
 
 	shard_scan_begin(&ss, snap, stream->stream_id, shard->shard_index, 0, false);
 	while (index_getnext_slot(ss.scan, ForwardScanDirection, ss.slot))
@@ -174,10 +205,11 @@ first_counter_at(KinesisStream *stream, KinesisShard *shard, TimestampTz ts, int
 			result = counter;
 			break;
 		}
+		last = Max(last, counter);
 	}
 	shard_scan_end(&ss);
 	UnregisterSnapshot(snap);
-	return result;
+	return result >= 0 ? result : last + 1;
 }
 
 /*
@@ -273,11 +305,10 @@ kinesis_get_shard_iterator(PG_FUNCTION_ARGS)
 	else if (strcmp(type, "TRIM_HORIZON") == 0)
 		it.position = 0;
 	else if (strcmp(type, "LATEST") == 0)
-		it.position = shard->open ? kinesis_watermark(stream, shard) : shard->ending_counter + 1;
+		it.position = shard->open ? position_after_tip(stream, shard) : shard->ending_counter + 1;
 	else if (strcmp(type, "AT_TIMESTAMP") == 0)
 	{
 		TimestampTz now = GetCurrentTimestamp();
-		int64		w;
 
 		if (!has_ts)
 			kinesis_raise(KX_INVALID_ARGUMENT,
@@ -286,8 +317,7 @@ kinesis_get_shard_iterator(PG_FUNCTION_ARGS)
 			kinesis_raise(KX_INVALID_ARGUMENT,
 						  "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: " INT64_FORMAT ", currentTimestampInMillis: " INT64_FORMAT,
 						  unix_millis(ts), unix_millis(now));
-		w = kinesis_watermark(stream, shard);
-		it.position = first_counter_at(stream, shard, ts, w);
+		it.position = first_counter_at(stream, shard, ts);
 		it.min_arrival = ts;
 	}
 	else
@@ -306,9 +336,9 @@ kinesis_get_shard_iterator(PG_FUNCTION_ARGS)
  *
  * Returns at most "limit" (default and maximum 10,000) records and at most
  * 10 MiB of data and keys; the first record is always returned whatever
- * its size.  When the scan reaches the watermark, the next iterator starts
- * at the watermark (nothing below it can still appear) and
- * millis_behind_latest is 0.  When the shard is closed and fully read,
+ * its size.  When the scan reaches the watermark, millis_behind_latest is
+ * 0.  The next iterator starts after the last record scanned, never at the
+ * watermark: see position_after_tip().  When the shard is closed and fully read,
  * next_shard_iterator is NULL.
  */
 Datum
@@ -418,15 +448,12 @@ kinesis_get_records(PG_FUNCTION_ARGS)
 	shard_scan_end(&ss);
 
 	if (caught_up)
-	{
-		/* everything below the watermark is final and has been read */
-		next_position = Max(next_position, watermark);
 		values[2] = Int64GetDatum(0);
-	}
 	else
 	{
-		TimestampTz tip = shard_tip_arrival(snap, stream->stream_id, shard->shard_index, watermark);
+		TimestampTz tip;
 
+		(void) shard_tip(snap, stream->stream_id, shard->shard_index, watermark, &tip);
 		/* behind, so never 0: clients read 0 as "caught up" */
 		values[2] = Int64GetDatum(Max(1, (tip - last_arrival) / 1000));
 	}

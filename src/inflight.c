@@ -157,7 +157,7 @@ kinesis_inflight_shmem_startup(void)
 	inflight_hash = ShmemInitHash("kinesis inflight hash",
 								  kinesis_max_tracked_shards,
 								  kinesis_max_tracked_shards,
-								  &info, HASH_ELEM | HASH_BLOBS);
+								  &info, HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
 	LWLockRelease(AddinShmemInitLock);
 }
 

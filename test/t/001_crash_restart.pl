@@ -110,5 +110,28 @@ $node->start;
 put_committed(5, 'after-immediate');
 is(read_all(), '140,140,true', 'immediate shutdown loses nothing committed and reuses no number');
 
+# 5. Numbers of rolled-back puts are issued again after a restart (counters
+#    resume after the newest stored record), so a reader that caught up must
+#    not have moved past them: its old iterator still delivers the record
+#    that receives the re-issued number.
+$node->safe_psql('postgres', q{
+	BEGIN; SELECT kinesis.put_record('s', 'rolled-back', 'k'); ROLLBACK;
+	CREATE TABLE cursor AS
+	SELECT next_shard_iterator AS it
+	  FROM kinesis.get_records(kinesis.get_shard_iterator('s', 'shardId-000000000000', 'LATEST'));
+	CREATE TABLE latest AS
+	SELECT kinesis.get_shard_iterator('s', 'shardId-000000000000', 'LATEST') AS it;
+});
+$node->restart;
+$node->safe_psql('postgres', q{SELECT kinesis.put_record('s', 'after-restart', 'k')});
+is($node->safe_psql('postgres', q{
+	SELECT string_agg(convert_from(r.data, 'UTF8'), ',')
+	  FROM cursor c, kinesis.get_records(c.it) g, unnest(g.records) r
+}), 'after-restart', 'a caught-up iterator gets the record that reuses a rolled-back number');
+is($node->safe_psql('postgres', q{
+	SELECT string_agg(convert_from(r.data, 'UTF8'), ',')
+	  FROM latest l, kinesis.get_records(l.it) g, unnest(g.records) r
+}), 'after-restart', 'so does a LATEST iterator taken before the restart');
+
 $node->stop;
 done_testing();
