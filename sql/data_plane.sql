@@ -48,6 +48,15 @@ SELECT bool_and((kinesis.parse_sequence_number(sequence_number)).shard_index
                 = substr(shard_id, 9)::int) AS encodes_shard
   FROM puts;
 
+-- get_records rebuilds the same numbers put_record returned (it formats
+-- consecutive counters incrementally)
+SELECT count(*) AS read_back, count(*) FILTER (WHERE p.sequence_number = r.sequence_number) AS same_number
+  FROM kinesis.shards s
+ CROSS JOIN LATERAL kinesis.get_records(kinesis.get_shard_iterator('dp', s.shard_id, 'TRIM_HORIZON')) g
+ CROSS JOIN LATERAL unnest(g.records) r
+  JOIN puts p ON convert_to('r' || p.i, 'UTF8') = r.data
+ WHERE s.stream_name = 'dp';
+
 -- the layout: known value, and adjacent shards' starting numbers differ by 2^144 + 16
 SELECT kinesis.format_sequence_number(1700000000, 0, 0, 1700000000)
        = '49646437577108476416916876405825929425585429676275269634' AS known_value;

@@ -114,6 +114,24 @@ typedef struct KinesisSeqParts
 
 extern char *kinesis_format_seqnum(int64 shard_epoch, int32 shard_index,
 								   int64 counter, int64 seq_epoch);
+extern char *kinesis_format_seqnum_buf(char *out, int64 shard_epoch,
+									   int32 shard_index, int64 counter,
+									   int64 seq_epoch);
+/* incremental formatting of consecutive counters (see seqnum.c) */
+typedef struct KinesisSeqFormatter
+{
+	bool		valid;
+	int64		shard_epoch;
+	int32		shard_index;
+	int64		counter;
+	int64		seq_epoch;
+	int			start;			/* first digit in buf */
+	char		buf[64];		/* digits end at buf[62], buf[63] = 0 */
+} KinesisSeqFormatter;
+
+extern char *kinesis_seqfmt_next(KinesisSeqFormatter *f, int64 shard_epoch,
+								 int32 shard_index, int64 counter,
+								 int64 seq_epoch);
 extern bool kinesis_parse_seqnum(const char *s, KinesisSeqParts *parts);
 
 /* ------------------------------------------------------------------------

@@ -38,18 +38,25 @@ PG_FUNCTION_INFO_V1(kinesis_parse_sequence_number);
 #define SEQ_LIMBS		7		/* 224 bits of 32-bit limbs, little-endian */
 
 /*
- * Build the 47 hex digits of a sequence number into hex[] (NUL-terminated).
+ * set_bits
+ *		OR the low nbits of value into the limbs at bit position pos.
  */
-static void
-seqnum_hex(char *hex, int64 shard_epoch, int32 shard_index, int64 counter,
-		   int64 seq_epoch)
+static inline void
+set_bits(uint32 *limbs, uint64 value, int pos, int nbits)
 {
-	snprintf(hex, SEQ_HEX_DIGITS + 1, "2%09llx%01x%016llx00%09llx%08x2",
-			 (unsigned long long) (shard_epoch & INT64CONST(0xfffffffff)),
-			 (unsigned int) (shard_index & 0xf),
-			 (unsigned long long) counter,
-			 (unsigned long long) (seq_epoch & INT64CONST(0xfffffffff)),
-			 (uint32) shard_index);
+	if (nbits < 64)
+		value &= (UINT64CONST(1) << nbits) - 1;
+	while (nbits > 0)
+	{
+		int			limb = pos / 32;
+		int			off = pos % 32;
+		int			take = Min(32 - off, nbits);
+
+		limbs[limb] |= (uint32) ((value & ((UINT64CONST(1) << take) - 1)) << off);
+		value >>= take;
+		pos += take;
+		nbits -= take;
+	}
 }
 
 /*
@@ -60,46 +67,125 @@ char *
 kinesis_format_seqnum(int64 shard_epoch, int32 shard_index, int64 counter,
 					  int64 seq_epoch)
 {
-	char		hex[SEQ_HEX_DIGITS + 1];
+	char		buf[64];
+
+	return pstrdup(kinesis_format_seqnum_buf(buf, shard_epoch, shard_index,
+											 counter, seq_epoch));
+}
+
+/*
+ * kinesis_format_seqnum_buf
+ *		As kinesis_format_seqnum, into a caller's buffer of at least 64
+ *		bytes; returns the start of the digits within it (no allocation, for
+ *		the get_records loop).
+ */
+char *
+kinesis_format_seqnum_buf(char *out, int64 shard_epoch, int32 shard_index,
+						  int64 counter, int64 seq_epoch)
+{
 	uint32		limbs[SEQ_LIMBS];
-	char		dec[80];
-	int			pos = sizeof(dec) - 1;
+	char	   *dec = out;
+	int			pos = 63;
 	int			i;
+	int			top;
 	bool		nonzero;
 
-	seqnum_hex(hex, shard_epoch, shard_index, counter, seq_epoch);
-
-	/* hex digits into little-endian 32-bit limbs */
+	/* the fields straight into little-endian 32-bit limbs (see the layout) */
 	memset(limbs, 0, sizeof(limbs));
-	for (i = 0; i < SEQ_HEX_DIGITS; i++)
-	{
-		int			bit = (SEQ_HEX_DIGITS - 1 - i) * 4;
-		char		c = hex[i];
-		uint32		d = (c <= '9') ? (uint32) (c - '0') : (uint32) (c - 'a' + 10);
+	set_bits(limbs, 2, 184, 4);
+	set_bits(limbs, (uint64) shard_epoch, 148, 36);
+	set_bits(limbs, (uint64) shard_index & 0xf, 144, 4);
+	set_bits(limbs, (uint64) counter, 80, 64);
+	set_bits(limbs, (uint64) seq_epoch, 36, 36);
+	set_bits(limbs, (uint64) (uint32) shard_index, 4, 32);
+	set_bits(limbs, 2, 0, 4);
 
-		limbs[bit / 32] |= d << (bit % 32);
-	}
-
-	/* repeated division by 10 */
+	/*
+	 * Repeated division by 10^9: each pass yields nine decimal digits, so a
+	 * 188-bit value takes seven passes (this runs for every record that
+	 * get_records returns).
+	 */
 	dec[pos] = '\0';
-	do
+	top = SEQ_LIMBS - 1;
+	for (;;)
 	{
 		uint64		rem = 0;
+		int			d;
 
-		nonzero = false;
-		for (i = SEQ_LIMBS - 1; i >= 0; i--)
+		while (top > 0 && limbs[top] == 0)
+			top--;
+		for (i = top; i >= 0; i--)
 		{
 			uint64		cur = (rem << 32) | limbs[i];
 
-			limbs[i] = (uint32) (cur / 10);
-			rem = cur % 10;
-			if (limbs[i] != 0)
-				nonzero = true;
+			limbs[i] = (uint32) (cur / 1000000000);
+			rem = cur % 1000000000;
 		}
-		dec[--pos] = '0' + (int) rem;
-	} while (nonzero);
+		nonzero = (top > 0 || limbs[0] != 0);
+		for (d = 0; d < 9 && (nonzero || rem != 0); d++)
+		{
+			dec[--pos] = '0' + (int) (rem % 10);
+			rem /= 10;
+		}
+		if (!nonzero)
+			break;
+		/* a middle chunk keeps its leading zeros */
+		for (; d < 9; d++)
+			dec[--pos] = '0';
+	}
+	if (dec[pos] == '\0')
+		dec[--pos] = '0';
 
-	return pstrdup(dec + pos);
+	return dec + pos;
+}
+
+/*
+ * kinesis_seqfmt_next
+ *		Format a run of sequence numbers cheaply: when the counter is one
+ *		more than the previous call's and everything else is unchanged (the
+ *		common case while get_records walks a shard), the new number is the
+ *		previous one plus 2^80 (the counter's place in the layout), added in
+ *		decimal instead of converting 188 bits again.  The result points into
+ *		f and is valid until the next call.
+ */
+char *
+kinesis_seqfmt_next(KinesisSeqFormatter *f, int64 shard_epoch, int32 shard_index,
+					int64 counter, int64 seq_epoch)
+{
+	static const char two_pow_80[] = "1208925819614629174706176";
+	const int	addlen = sizeof(two_pow_80) - 1;
+
+	if (f->valid && counter == f->counter + 1 && seq_epoch == f->seq_epoch &&
+		shard_epoch == f->shard_epoch && shard_index == f->shard_index)
+	{
+		int			pos = sizeof(f->buf) - 2;
+		int			carry = 0;
+		int			i;
+
+		for (i = addlen - 1; i >= 0 || carry; i--, pos--)
+		{
+			int			d = (pos >= f->start ? f->buf[pos] - '0' : 0) +
+				(i >= 0 ? two_pow_80[i] - '0' : 0) + carry;
+
+			carry = d >= 10;
+			f->buf[pos] = '0' + (d % 10);
+			if (pos < f->start)
+				f->start = pos;
+		}
+	}
+	else
+	{
+		char	   *digits = kinesis_format_seqnum_buf(f->buf, shard_epoch, shard_index,
+													   counter, seq_epoch);
+
+		f->start = digits - f->buf;
+		f->shard_epoch = shard_epoch;
+		f->shard_index = shard_index;
+		f->seq_epoch = seq_epoch;
+		f->valid = true;
+	}
+	f->counter = counter;
+	return f->buf + f->start;
 }
 
 /*

@@ -162,6 +162,95 @@ $$;
 COMMENT ON FUNCTION kinesis._stream_not_found(text) IS
     'Internal: throw ResourceNotFoundException "Stream <name> under account <account> not found."';
 
+CREATE FUNCTION kinesis._find_stream(stream_name text, created timestamptz DEFAULT NULL)
+RETURNS kinesis.stream_meta
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s kinesis.stream_meta;
+BEGIN
+    -- The lookup every call by stream name makes, so that all fail alike.
+    -- ListShards may name the stream's creation time too: a stream of that
+    -- name that is not the one created then counts as not found.
+    SELECT * INTO s FROM kinesis.stream_meta m WHERE m.stream_name = _find_stream.stream_name;
+    IF NOT FOUND
+       OR (created IS NOT NULL AND date_trunc('milliseconds', created) <> s.stream_creation_timestamp) THEN
+        PERFORM kinesis._stream_not_found(stream_name);
+    END IF;
+    RETURN s;
+END
+$$;
+COMMENT ON FUNCTION kinesis._find_stream(text, timestamptz) IS
+    'Internal: the stream_meta row of a stream by name, optionally checked against its creation time (milliseconds); ResourceNotFoundException if there is none.';
+
+CREATE FUNCTION kinesis._stream_description(s kinesis.stream_meta, shape anyelement)
+RETURNS anyelement
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    -- The members DescribeStream and DescribeStreamSummary share, filled
+    -- in by field name into shape, a kinesis.stream_description or
+    -- kinesis.stream_description_summary; the caller sets the rest.
+    SELECT jsonb_populate_record(shape, jsonb_build_object(
+        'stream_name', s.stream_name,
+        'stream_arn', kinesis.stream_arn(s.stream_name),
+        'stream_status', s.stream_status,
+        'retention_period_hours', s.retention_period_hours,
+        'stream_creation_timestamp', s.stream_creation_timestamp,
+        'enhanced_monitoring', jsonb_build_array(
+            jsonb_build_object('shard_level_metrics', s.enhanced_monitoring)),
+        'encryption_type', s.encryption_type,
+        'key_id', s.key_id))
+$$;
+COMMENT ON FUNCTION kinesis._stream_description(kinesis.stream_meta, anyelement) IS
+    'Internal: shape (a kinesis.stream_description or kinesis.stream_description_summary) with the stream''s name, ARN, status and settings filled in.';
+
+CREATE FUNCTION kinesis._shard_page(stream_id integer, page_size integer,
+                                    exclusive_start_shard_id text, after_index integer DEFAULT -1,
+                                    OUT shards kinesis.shard[], OUT has_more boolean,
+                                    OUT last_index integer)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    start_index integer := after_index;
+    start_text text;
+    page kinesis.shard[];
+    indexes integer[];
+BEGIN
+    -- The paging DescribeStream and ListShards share.  The shards after
+    -- ExclusiveStartShardId are those with a greater index, whether or not
+    -- that shard exists; an id that names no index is compared with the
+    -- shard ids as text.  Without one, those after shard after_index (the
+    -- last one a ListShards NextToken returned).
+    IF exclusive_start_shard_id IS NOT NULL THEN
+        start_index := coalesce(kinesis._parse_shard_id(exclusive_start_shard_id), -1);
+        IF start_index < 0 THEN
+            start_text := exclusive_start_shard_id;
+        END IF;
+    END IF;
+
+    -- one shard beyond the page tells whether more follow
+    SELECT coalesce(array_agg(p.shard ORDER BY p.shard_index), '{}'),
+           coalesce(array_agg(p.shard_index ORDER BY p.shard_index), '{}')
+      INTO page, indexes
+      FROM (SELECT kinesis._shard(h) AS shard, h.shard_index
+              FROM kinesis.shard_meta h
+             WHERE h.stream_id = _shard_page.stream_id AND h.shard_index > start_index
+               AND (start_text IS NULL
+                    OR kinesis._shard_id(h.shard_index) COLLATE "C" > start_text COLLATE "C")
+             ORDER BY h.shard_index
+             LIMIT page_size + 1) p;
+
+    shards := page[1:page_size];
+    has_more := cardinality(page) > page_size;
+    last_index := indexes[least(cardinality(indexes), page_size)];
+END
+$$;
+COMMENT ON FUNCTION kinesis._shard_page(integer, integer, text, integer) IS
+    'Internal: up to page_size shards of a stream in shard order, after exclusive_start_shard_id or else after shard index after_index; has_more tells whether more follow, last_index is the index of the last shard returned.';
+
 -- ---------------------------------------------------------------------
 -- DescribeStream
 -- ---------------------------------------------------------------------
@@ -174,10 +263,7 @@ AS $$
 DECLARE
     errors text[];
     s kinesis.stream_meta;
-    start_index integer;
-    start_text text;
     page_size integer;
-    page kinesis.shard[];
     result kinesis.stream_description;
 BEGIN
     -- members in AWS's order: Limit, ExclusiveStartShardId, StreamName
@@ -188,41 +274,13 @@ BEGIN
     errors := errors || kinesis._validate_stream_name(describe_stream.stream_name);
     PERFORM kinesis._raise_validation(errors);
 
-    SELECT * INTO s FROM kinesis.stream_meta m WHERE m.stream_name = describe_stream.stream_name;
-    IF NOT FOUND THEN
-        PERFORM kinesis._stream_not_found(describe_stream.stream_name);
-    END IF;
-
-    -- The shards after ExclusiveStartShardId: those with a greater index,
-    -- whether or not that shard exists; an id that names no index is
-    -- compared with the shard ids as text.
-    start_index := coalesce(kinesis._parse_shard_id(exclusive_start_shard_id), -1);
-    IF start_index < 0 THEN
-        start_text := exclusive_start_shard_id;
-    END IF;
+    s := kinesis._find_stream(describe_stream.stream_name);
+    result := kinesis._stream_description(s, result);
 
     -- Limit is only a maximum: AWS returns at most 100 shards a call
     page_size := least(coalesce("limit", 100), 100);
-    SELECT coalesce(array_agg(p.shard ORDER BY p.shard_index), '{}')
-      INTO page
-      FROM (SELECT kinesis._shard(h) AS shard, h.shard_index
-              FROM kinesis.shard_meta h
-             WHERE h.stream_id = s.stream_id AND h.shard_index > start_index
-               AND (start_text IS NULL
-                    OR kinesis._shard_id(h.shard_index) COLLATE "C" > start_text COLLATE "C")
-             ORDER BY h.shard_index
-             LIMIT page_size + 1) p;
-
-    result.stream_name := s.stream_name;
-    result.stream_arn := kinesis.stream_arn(s.stream_name);
-    result.stream_status := s.stream_status;
-    result.shards := page[1:page_size];
-    result.has_more_shards := cardinality(page) > page_size;
-    result.retention_period_hours := s.retention_period_hours;
-    result.stream_creation_timestamp := s.stream_creation_timestamp;
-    result.enhanced_monitoring := ARRAY[ROW(s.enhanced_monitoring)::kinesis.enhanced_metrics];
-    result.encryption_type := s.encryption_type;
-    result.key_id := s.key_id;
+    SELECT p.shards, p.has_more INTO result.shards, result.has_more_shards
+      FROM kinesis._shard_page(s.stream_id, page_size, exclusive_start_shard_id) AS p;
     RETURN result;
 END
 $$;
@@ -243,19 +301,8 @@ DECLARE
 BEGIN
     PERFORM kinesis._raise_validation(kinesis._validate_stream_name(describe_stream_summary.stream_name));
 
-    SELECT * INTO s FROM kinesis.stream_meta m WHERE m.stream_name = describe_stream_summary.stream_name;
-    IF NOT FOUND THEN
-        PERFORM kinesis._stream_not_found(describe_stream_summary.stream_name);
-    END IF;
-
-    result.stream_name := s.stream_name;
-    result.stream_arn := kinesis.stream_arn(s.stream_name);
-    result.stream_status := s.stream_status;
-    result.retention_period_hours := s.retention_period_hours;
-    result.stream_creation_timestamp := s.stream_creation_timestamp;
-    result.enhanced_monitoring := ARRAY[ROW(s.enhanced_monitoring)::kinesis.enhanced_metrics];
-    result.encryption_type := s.encryption_type;
-    result.key_id := s.key_id;
+    s := kinesis._find_stream(describe_stream_summary.stream_name);
+    result := kinesis._stream_description(s, result);
     SELECT count(*) INTO result.open_shard_count
       FROM kinesis.shard_meta h
      WHERE h.stream_id = s.stream_id AND h.closed_at IS NULL;
@@ -323,11 +370,9 @@ DECLARE
     now_ms bigint := floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint;
     issued_ms bigint;
     s kinesis.stream_meta;
-    start_index integer;
-    start_text text;
+    start_index integer := -1;
     page_size integer;
-    page kinesis.shard[];
-    last_index integer[];
+    page record;
     result kinesis.list_shards_output;
 BEGIN
     -- members in AWS's order: ExclusiveStartShardId, MaxResults, NextToken,
@@ -391,41 +436,20 @@ BEGIN
         END IF;
         start_index := (token ->> 'a')::integer;
     ELSE
-        SELECT * INTO s FROM kinesis.stream_meta m WHERE m.stream_name = list_shards.stream_name;
-        IF NOT FOUND THEN
-            PERFORM kinesis._stream_not_found(list_shards.stream_name);
-        END IF;
-        -- a stream of that name that is not the one created at that time
-        IF list_shards.stream_creation_timestamp IS NOT NULL
-           AND date_trunc('milliseconds', list_shards.stream_creation_timestamp) <> s.stream_creation_timestamp THEN
-            PERFORM kinesis._stream_not_found(list_shards.stream_name);
-        END IF;
-        -- as in DescribeStream: a greater index, or for an id that names
-        -- no index, a greater id as text
-        start_index := coalesce(kinesis._parse_shard_id(exclusive_start_shard_id), -1);
-        IF start_index < 0 THEN
-            start_text := exclusive_start_shard_id;
-        END IF;
+        s := kinesis._find_stream(list_shards.stream_name, list_shards.stream_creation_timestamp);
     END IF;
 
-    -- MaxResults is only a maximum: at most 1000 shards a call
+    -- MaxResults is only a maximum: at most 1000 shards a call.  With a
+    -- token exclusive_start_shard_id is NULL and start_index counts.
     page_size := least(coalesce(max_results, 1000), 1000);
-    SELECT coalesce(array_agg(p.shard ORDER BY p.shard_index), '{}'),
-           coalesce(array_agg(p.shard_index ORDER BY p.shard_index), '{}')
-      INTO page, last_index
-      FROM (SELECT kinesis._shard(h) AS shard, h.shard_index
-              FROM kinesis.shard_meta h
-             WHERE h.stream_id = s.stream_id AND h.shard_index > start_index
-               AND (start_text IS NULL
-                    OR kinesis._shard_id(h.shard_index) COLLATE "C" > start_text COLLATE "C")
-             ORDER BY h.shard_index
-             LIMIT page_size + 1) p;
+    SELECT * INTO page
+      FROM kinesis._shard_page(s.stream_id, page_size, exclusive_start_shard_id, start_index);
 
-    result.shards := page[1:page_size];
-    IF cardinality(page) > page_size THEN
+    result.shards := page.shards;
+    IF page.has_more THEN
         result.next_token := kinesis._token_encode('L', convert_to(
             jsonb_build_object('o', 'ListShards', 'i', s.stream_id, 'n', s.stream_name,
-                               'a', last_index[page_size], 't', now_ms)::text, 'UTF8'));
+                               'a', page.last_index, 't', now_ms)::text, 'UTF8'));
     END IF;
     RETURN result;
 END

@@ -26,9 +26,10 @@
 -- back with it.  Any other error propagates.
 --
 -- To add an operation: write kinesis._api_<operation>(request jsonb)
--- RETURNS jsonb (decode the members with the kinesis._api_<type> helpers in
--- AWS's order, call the typed function, build the response) and add its
--- WHEN line to kinesis.api().
+-- RETURNS jsonb (decode the members with the kinesis._api_<type> helpers,
+-- or kinesis._api_value() for a List or Structure, in AWS's order; call the
+-- typed function; build the response, nulls and all) and add its WHEN line
+-- to kinesis.api().
 
 -- ---------------------------------------------------------------------
 -- Errors
@@ -42,6 +43,8 @@ DECLARE
     actual text := jsonb_typeof(value);
     message text;
 BEGIN
+    -- AWS's own wording, which depends on both the expected and the
+    -- actual type; clients match on it
     IF actual = 'array' AND expected <> 'List' THEN
         message := 'Start of list found where not expected';
     ELSIF actual = 'object' AND expected NOT IN ('Structure', 'Map') THEN
@@ -82,6 +85,8 @@ AS $$
 DECLARE
     name text;
 BEGIN
+    -- the exception name comes from the SQLSTATE, the text after "Name: "
+    -- from the message; AWS spells the member "Message" for one exception
     SELECT e.exception INTO name FROM kinesis.error_codes() e WHERE e.sqlstate = state;
     IF name IS NULL THEN
         name := split_part(message, ':', 1);
@@ -103,9 +108,9 @@ COMMENT ON FUNCTION kinesis._api_error(text, text) IS
     'Internal: the AWS JSON error body for a Kinesis error (SQLSTATE class KN) whose message is "<ExceptionName>: <AWS message>".';
 
 -- ---------------------------------------------------------------------
--- Request decoding: one helper per AWS member type.  Each takes the
--- enclosing JSON object and the member name; JSON null and absence give
--- NULL.
+-- Request decoding: kinesis._api_value() checks a value against an AWS
+-- member type; the typed helpers take the enclosing JSON object and the
+-- member name and add the cast.  JSON null and absence give NULL.
 -- ---------------------------------------------------------------------
 CREATE FUNCTION kinesis._api_body(request jsonb)
 RETURNS jsonb
@@ -113,6 +118,7 @@ LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    -- kept apart from member decoding: a bad body has its own bare error
     IF request IS NULL OR jsonb_typeof(request) <> 'object' THEN
         -- no body, or not a JSON object: AWS answers with a bare type
         PERFORM kinesis._raise('SerializationException', '');
@@ -123,60 +129,69 @@ $$;
 COMMENT ON FUNCTION kinesis._api_body(jsonb) IS
     'Internal: the request body of a known operation; SerializationException unless it is a JSON object.';
 
-CREATE FUNCTION kinesis._api_string(obj jsonb, member text)
-RETURNS text
+CREATE FUNCTION kinesis._api_value(v jsonb, expected text)
+RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v jsonb := obj -> member;
+    -- the JSON type that carries each AWS type
+    json_type text := CASE expected
+                          WHEN 'String' THEN 'string'
+                          WHEN 'Blob' THEN 'string'
+                          WHEN 'Integer' THEN 'number'
+                          WHEN 'Long' THEN 'number'
+                          WHEN 'Boolean' THEN 'boolean'
+                          WHEN 'List' THEN 'array'
+                          ELSE 'object' END;        -- Structure, Map
 BEGIN
+    -- The check every member type shares, so that all of them treat JSON
+    -- null as absent and raise AWS's type error the same way.  Timestamp
+    -- takes two JSON types and does its own checking.
     IF v IS NULL OR jsonb_typeof(v) = 'null' THEN
         RETURN NULL;
-    ELSIF jsonb_typeof(v) <> 'string' THEN
-        PERFORM kinesis._api_type_error(v, 'String');
+    ELSIF jsonb_typeof(v) <> json_type THEN
+        PERFORM kinesis._api_type_error(v, expected);
     END IF;
-    RETURN v #>> '{}';
+    RETURN v;
 END
+$$;
+COMMENT ON FUNCTION kinesis._api_value(jsonb, text) IS
+    'Internal: a request value that must be of AWS type expected (String, Integer, Long, Boolean, Blob, List, Map or Structure): NULL for JSON null or absence, the value itself when its JSON type fits, SerializationException otherwise.';
+
+-- The typed wrappers below add only what differs per type: the cast.
+CREATE FUNCTION kinesis._api_string(obj jsonb, member text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    -- a String member as text
+    SELECT kinesis._api_value(obj -> member, 'String') #>> '{}'
 $$;
 COMMENT ON FUNCTION kinesis._api_string(jsonb, text) IS
     'Internal: a String member of a request object.';
 
 CREATE FUNCTION kinesis._api_integer(obj jsonb, member text)
 RETURNS integer
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    v jsonb := obj -> member;
-BEGIN
-    IF v IS NULL OR jsonb_typeof(v) = 'null' THEN
-        RETURN NULL;
-    ELSIF jsonb_typeof(v) <> 'number' THEN
-        PERFORM kinesis._api_type_error(v, 'Integer');
-    END IF;
-    -- AWS truncates fractions (towards minus infinity) and saturates
-    RETURN least(greatest(floor(v::numeric), -2147483648), 2147483647)::integer;
-END
+    -- AWS truncates fractions (towards minus infinity) and saturates; the
+    -- WHERE keeps an absent member NULL, which greatest() would not
+    SELECT least(greatest(floor(v::numeric), -2147483648), 2147483647)::integer
+      FROM kinesis._api_value(obj -> member, 'Integer') AS v
+     WHERE v IS NOT NULL
 $$;
 COMMENT ON FUNCTION kinesis._api_integer(jsonb, text) IS
     'Internal: an Integer member of a request object; fractions are floored and out-of-range values saturate, as AWS does.';
 
 CREATE FUNCTION kinesis._api_boolean(obj jsonb, member text)
 RETURNS boolean
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    v jsonb := obj -> member;
-BEGIN
-    IF v IS NULL OR jsonb_typeof(v) = 'null' THEN
-        RETURN NULL;
-    ELSIF jsonb_typeof(v) <> 'boolean' THEN
-        PERFORM kinesis._api_type_error(v, 'Boolean');
-    END IF;
-    RETURN v::boolean;
-END
+    -- a Boolean member as boolean
+    SELECT kinesis._api_value(obj -> member, 'Boolean')::boolean
 $$;
 COMMENT ON FUNCTION kinesis._api_boolean(jsonb, text) IS
     'Internal: a Boolean member of a request object.';
@@ -187,19 +202,16 @@ LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v jsonb := obj -> member;
-    s text;
+    s text := kinesis._api_value(obj -> member, 'Blob') #>> '{}';
     len bigint;
     bad text;
     pad integer;
     bits integer;
 BEGIN
-    IF v IS NULL OR jsonb_typeof(v) = 'null' THEN
+    -- a base64 string, checked as strictly as AWS checks it
+    IF s IS NULL THEN
         RETURN NULL;
-    ELSIF jsonb_typeof(v) <> 'string' THEN
-        PERFORM kinesis._api_type_error(v, 'Blob');
     END IF;
-    s := v #>> '{}';
 
     -- AWS counts UTF-16 code units: a character beyond U+FFFF counts twice
     len := length(s);
@@ -246,6 +258,7 @@ DECLARE
     v jsonb := obj -> member;
     s text;
 BEGIN
+    -- not kinesis._api_value(): a Timestamp may be a number or a string
     IF v IS NULL OR jsonb_typeof(v) = 'null' THEN
         RETURN NULL;
     ELSIF jsonb_typeof(v) = 'number' THEN
@@ -272,50 +285,16 @@ $$;
 COMMENT ON FUNCTION kinesis._api_timestamp(jsonb, text) IS
     'Internal: a Timestamp member of a request object: epoch seconds as a JSON number (fractions allowed), or an ISO-8601 string.';
 
-CREATE FUNCTION kinesis._api_list(obj jsonb, member text)
-RETURNS jsonb
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    v jsonb := obj -> member;
-BEGIN
-    IF v IS NULL OR jsonb_typeof(v) = 'null' THEN
-        RETURN NULL;
-    ELSIF jsonb_typeof(v) <> 'array' THEN
-        PERFORM kinesis._api_type_error(v, 'List');
-    END IF;
-    RETURN v;
-END
-$$;
-COMMENT ON FUNCTION kinesis._api_list(jsonb, text) IS
-    'Internal: a List member of a request object, as a JSON array.';
-
-CREATE FUNCTION kinesis._api_structure(v jsonb)
-RETURNS jsonb
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF v IS NULL OR jsonb_typeof(v) = 'null' THEN
-        RETURN NULL;
-    ELSIF jsonb_typeof(v) <> 'object' THEN
-        PERFORM kinesis._api_type_error(v, 'Structure');
-    END IF;
-    RETURN v;
-END
-$$;
-COMMENT ON FUNCTION kinesis._api_structure(jsonb) IS
-    'Internal: a JSON value that must be a structure (an object), such as a list element.';
-
 -- ---------------------------------------------------------------------
--- Response encoding
+-- Response encoding.  Members may be built as JSON null: kinesis.api()
+-- strips them from every response, so that absent means left out.
 -- ---------------------------------------------------------------------
 CREATE FUNCTION kinesis._api_timestamp_out(ts timestamptz)
 RETURNS numeric
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
+    -- AWS sends milliseconds at most, so the microseconds are cut off
     SELECT trim_scale(trunc(extract(epoch FROM ts), 3))
 $$;
 COMMENT ON FUNCTION kinesis._api_timestamp_out(timestamptz) IS
@@ -326,6 +305,7 @@ RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
+    -- encode() breaks lines every 76 characters; AWS JSON does not
     SELECT translate(encode(data, 'base64'), E'\n', '')
 $$;
 COMMENT ON FUNCTION kinesis._api_blob_out(bytea) IS
@@ -336,6 +316,7 @@ RETURNS jsonb
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
+    -- DescribeStream and ListShards send the same Shard structure
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'ShardId', s.shard_id,
                'ParentShardId', s.parent_shard_id,
@@ -352,23 +333,38 @@ AS $$
                 sequence_number_range, i)
 $$;
 COMMENT ON FUNCTION kinesis._api_shards_out(kinesis.shard[]) IS
-    'Internal: a Shards list as AWS JSON sends it (null members are left to the caller''s jsonb_strip_nulls).';
+    'Internal: a Shards list as AWS JSON sends it.';
 
-CREATE FUNCTION kinesis._api_enhanced_monitoring_out(metrics kinesis.enhanced_metrics[])
+CREATE FUNCTION kinesis._api_stream_out(d anyelement)
 RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT jsonb_agg(jsonb_build_object(
-               'ShardLevelMetrics', coalesce(to_jsonb(m.shard_level_metrics), '[]'))
-               ORDER BY m.i)
-      FROM unnest(metrics) WITH ORDINALITY AS m(shard_level_metrics, i)
+BEGIN
+    -- The members StreamDescription and StreamDescriptionSummary share,
+    -- read by field name from either kinesis.stream_description or
+    -- kinesis.stream_description_summary; each caller adds its own.
+    RETURN jsonb_build_object(
+        'StreamName', d.stream_name,
+        'StreamARN', d.stream_arn,
+        'StreamStatus', d.stream_status,
+        'RetentionPeriodHours', d.retention_period_hours,
+        'StreamCreationTimestamp', kinesis._api_timestamp_out(d.stream_creation_timestamp),
+        'EnhancedMonitoring', (SELECT jsonb_agg(jsonb_build_object(
+                                          'ShardLevelMetrics', coalesce(to_jsonb(m.shard_level_metrics), '[]'))
+                                      ORDER BY m.i)
+                                 FROM unnest(d.enhanced_monitoring) WITH ORDINALITY
+                                      AS m(shard_level_metrics, i)),
+        'EncryptionType', d.encryption_type,
+        'KeyId', d.key_id);
+END
 $$;
-COMMENT ON FUNCTION kinesis._api_enhanced_monitoring_out(kinesis.enhanced_metrics[]) IS
-    'Internal: an EnhancedMonitoring list as AWS JSON sends it.';
+COMMENT ON FUNCTION kinesis._api_stream_out(anyelement) IS
+    'Internal: the members a kinesis.stream_description or kinesis.stream_description_summary shares with the other, as AWS JSON sends them.';
 
 -- ---------------------------------------------------------------------
--- Operations: decode, call the typed function, encode
+-- Operations: decode the members in AWS's order (the order of the
+-- DECLARE initialisers), call the typed function, build the response
 -- ---------------------------------------------------------------------
 CREATE FUNCTION kinesis._api_create_stream(request jsonb)
 RETURNS jsonb
@@ -379,6 +375,7 @@ DECLARE
     shard_count integer := kinesis._api_integer(request, 'ShardCount');
     stream_name text := kinesis._api_string(request, 'StreamName');
 BEGIN
+    -- CreateStream has no output
     PERFORM kinesis.create_stream(stream_name, shard_count);
     RETURN '{}';
 END
@@ -395,6 +392,7 @@ DECLARE
     enforce boolean := kinesis._api_boolean(request, 'EnforceConsumerDeletion');
     stream_name text := kinesis._api_string(request, 'StreamName');
 BEGIN
+    -- DeleteStream has no output
     PERFORM kinesis.delete_stream(stream_name, coalesce(enforce, false));
     RETURN '{}';
 END
@@ -415,12 +413,13 @@ DECLARE
     stream_name text := kinesis._api_string(request, 'StreamName');
     r record;
 BEGIN
+    -- one record in; its shard and sequence number out
     SELECT * INTO r
       FROM kinesis.put_record(stream_name, data, partition_key, explicit_hash_key, ordering);
-    RETURN jsonb_strip_nulls(jsonb_build_object(
+    RETURN jsonb_build_object(
         'ShardId', r.shard_id,
         'SequenceNumber', r.sequence_number,
-        'EncryptionType', r.encryption_type));
+        'EncryptionType', r.encryption_type);
 END
 $$;
 COMMENT ON FUNCTION kinesis._api_put_record(jsonb) IS
@@ -436,7 +435,8 @@ DECLARE
     explicit_hash_key text;
     data bytea;
 BEGIN
-    entry := kinesis._api_structure(entry);
+    -- a list element is decoded like a request, in AWS's member order
+    entry := kinesis._api_value(entry, 'Structure');
     IF entry IS NULL THEN
         RETURN NULL;            -- kinesis.put_records reports the null member
     END IF;
@@ -455,7 +455,7 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    records_json jsonb := kinesis._api_list(request, 'Records');
+    records_json jsonb := kinesis._api_value(request -> 'Records', 'List');
     entries kinesis.put_records_request_entry[];
     stream_name text;
     r record;
@@ -468,8 +468,9 @@ BEGIN
     END IF;
     stream_name := kinesis._api_string(request, 'StreamName');
 
+    -- one result per entry, in the order of the request
     SELECT * INTO r FROM kinesis.put_records(entries, stream_name);
-    RETURN jsonb_strip_nulls(jsonb_build_object(
+    RETURN jsonb_build_object(
         'FailedRecordCount', r.failed_record_count,
         'Records', coalesce((SELECT jsonb_agg(jsonb_build_object(
                                         'SequenceNumber', x.sequence_number,
@@ -479,7 +480,7 @@ BEGIN
                                FROM unnest(r.records) WITH ORDINALITY
                                     AS x(sequence_number, shard_id, error_code, error_message, i)),
                             '[]'),
-        'EncryptionType', r.encryption_type));
+        'EncryptionType', r.encryption_type);
 END
 $$;
 COMMENT ON FUNCTION kinesis._api_put_records(jsonb) IS
@@ -498,10 +499,11 @@ DECLARE
     ts timestamptz := kinesis._api_timestamp(request, 'Timestamp');
     iterator text;
 BEGIN
+    -- the iterator is the only output
     SELECT g.shard_iterator INTO iterator
       FROM kinesis.get_shard_iterator(stream_name, shard_id, iterator_type,
                                       starting_sequence_number, ts) AS g;
-    RETURN jsonb_strip_nulls(jsonb_build_object('ShardIterator', iterator));
+    RETURN jsonb_build_object('ShardIterator', iterator);
 END
 $$;
 COMMENT ON FUNCTION kinesis._api_get_shard_iterator(jsonb) IS
@@ -517,8 +519,9 @@ DECLARE
     shard_iterator text := kinesis._api_string(request, 'ShardIterator');
     r record;
 BEGIN
+    -- the records in shard order, with the iterator to continue from
     SELECT * INTO r FROM kinesis.get_records(shard_iterator, lim);
-    RETURN jsonb_strip_nulls(jsonb_build_object(
+    RETURN jsonb_build_object(
         'Records', coalesce((SELECT jsonb_agg(jsonb_build_object(
                                         'SequenceNumber', x.sequence_number,
                                         'ApproximateArrivalTimestamp',
@@ -531,7 +534,7 @@ BEGIN
                                          partition_key, encryption_type, i)),
                             '[]'),
         'NextShardIterator', r.next_shard_iterator,
-        'MillisBehindLatest', r.millis_behind_latest));
+        'MillisBehindLatest', r.millis_behind_latest);
 END
 $$;
 COMMENT ON FUNCTION kinesis._api_get_records(jsonb) IS
@@ -548,18 +551,11 @@ DECLARE
     stream_name text := kinesis._api_string(request, 'StreamName');
     d kinesis.stream_description;
 BEGIN
+    -- the shared stream members plus the page of shards
     SELECT * INTO d FROM kinesis.describe_stream(stream_name, lim, exclusive_start_shard_id);
-    RETURN jsonb_build_object('StreamDescription', jsonb_strip_nulls(jsonb_build_object(
-        'StreamName', d.stream_name,
-        'StreamARN', d.stream_arn,
-        'StreamStatus', d.stream_status,
+    RETURN jsonb_build_object('StreamDescription', kinesis._api_stream_out(d) || jsonb_build_object(
         'Shards', kinesis._api_shards_out(d.shards),
-        'HasMoreShards', d.has_more_shards,
-        'RetentionPeriodHours', d.retention_period_hours,
-        'StreamCreationTimestamp', kinesis._api_timestamp_out(d.stream_creation_timestamp),
-        'EnhancedMonitoring', kinesis._api_enhanced_monitoring_out(d.enhanced_monitoring),
-        'EncryptionType', d.encryption_type,
-        'KeyId', d.key_id)));
+        'HasMoreShards', d.has_more_shards));
 END
 $$;
 COMMENT ON FUNCTION kinesis._api_describe_stream(jsonb) IS
@@ -574,18 +570,11 @@ DECLARE
     stream_name text := kinesis._api_string(request, 'StreamName');
     d kinesis.stream_description_summary;
 BEGIN
+    -- the shared stream members plus the counts
     SELECT * INTO d FROM kinesis.describe_stream_summary(stream_name);
-    RETURN jsonb_build_object('StreamDescriptionSummary', jsonb_strip_nulls(jsonb_build_object(
-        'StreamName', d.stream_name,
-        'StreamARN', d.stream_arn,
-        'StreamStatus', d.stream_status,
-        'RetentionPeriodHours', d.retention_period_hours,
-        'StreamCreationTimestamp', kinesis._api_timestamp_out(d.stream_creation_timestamp),
-        'EnhancedMonitoring', kinesis._api_enhanced_monitoring_out(d.enhanced_monitoring),
-        'EncryptionType', d.encryption_type,
-        'KeyId', d.key_id,
+    RETURN jsonb_build_object('StreamDescriptionSummary', kinesis._api_stream_out(d) || jsonb_build_object(
         'OpenShardCount', d.open_shard_count,
-        'ConsumerCount', d.consumer_count)));
+        'ConsumerCount', d.consumer_count));
 END
 $$;
 COMMENT ON FUNCTION kinesis._api_describe_stream_summary(jsonb) IS
@@ -601,10 +590,11 @@ DECLARE
     exclusive_start_stream_name text := kinesis._api_string(request, 'ExclusiveStartStreamName');
     r record;
 BEGIN
+    -- StreamNames is a list even when empty
     SELECT * INTO r FROM kinesis.list_streams(lim, exclusive_start_stream_name);
-    RETURN jsonb_strip_nulls(jsonb_build_object(
+    RETURN jsonb_build_object(
         'StreamNames', coalesce(to_jsonb(r.stream_names), '[]'),
-        'HasMoreStreams', r.has_more_streams));
+        'HasMoreStreams', r.has_more_streams);
 END
 $$;
 COMMENT ON FUNCTION kinesis._api_list_streams(jsonb) IS
@@ -623,11 +613,12 @@ DECLARE
     stream_name text := kinesis._api_string(request, 'StreamName');
     r kinesis.list_shards_output;
 BEGIN
+    -- a page of shards and, when more remain, the token for the next
     SELECT * INTO r FROM kinesis.list_shards(stream_name, next_token, exclusive_start_shard_id,
                                              max_results, stream_creation_timestamp);
-    RETURN jsonb_strip_nulls(jsonb_build_object(
+    RETURN jsonb_build_object(
         'Shards', kinesis._api_shards_out(r.shards),
-        'NextToken', r.next_token));
+        'NextToken', r.next_token);
 END
 $$;
 COMMENT ON FUNCTION kinesis._api_list_shards(jsonb) IS
@@ -641,10 +632,11 @@ AS $$
 DECLARE
     r record;
 BEGIN
+    -- DescribeLimits takes no members
     SELECT * INTO r FROM kinesis.describe_limits();
-    RETURN jsonb_strip_nulls(jsonb_build_object(
+    RETURN jsonb_build_object(
         'ShardLimit', r.shard_limit,
-        'OpenShardCount', r.open_shard_count));
+        'OpenShardCount', r.open_shard_count);
 END
 $$;
 COMMENT ON FUNCTION kinesis._api_describe_limits(jsonb) IS
@@ -696,7 +688,8 @@ BEGIN
         ELSE
             PERFORM kinesis._raise('UnknownOperationException', '');
     END CASE;
-    RETURN response;
+    -- absent optional members are left out, at every depth, never null
+    RETURN jsonb_strip_nulls(response);
 EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT;
     IF left(state, 2) <> 'KN' THEN
