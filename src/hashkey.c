@@ -7,19 +7,101 @@
  * Kinesis maps a partition key to MD5(utf8(key)) read as an unsigned
  * big-endian 128-bit integer, and routes the record to the open shard whose
  * [StartingHashKey, EndingHashKey] contains it.  These helpers run on the
- * put hot path, so they avoid numeric and SPI entirely.
+ * put hot path, so they avoid numeric and SPI entirely, and MD5 is computed
+ * here (RFC 1321) rather than through the server's cryptohash API, whose
+ * OpenSSL context is allocated, registered and freed on every call.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "common/md5.h"
+#include <math.h>
+
 #include "fmgr.h"
 #include "utils/builtins.h"
 
 #include "kinesis.h"
 
 PG_FUNCTION_INFO_V1(kinesis_hash_key);
+
+/* MD5 per-step shift amounts and sine-derived constants (RFC 1321) */
+static const uint8 md5_shift[64] = {
+	7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
+	5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
+	4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
+	6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21
+};
+static uint32 md5_k[64];
+static bool md5_k_ready = false;
+
+/*
+ * md5_init_constants
+ *		K[i] = floor(|sin(i + 1)| * 2^32), as RFC 1321 defines them; IEEE
+ *		doubles compute every one exactly.
+ */
+static void
+md5_init_constants(void)
+{
+	int			i;
+
+	for (i = 0; i < 64; i++)
+		md5_k[i] = (uint32) floor(fabs(sin((double) (i + 1))) * 4294967296.0);
+	md5_k_ready = true;
+}
+
+/*
+ * md5_block
+ *		Fold one 64-byte block into the state.
+ */
+static void
+md5_block(uint32 *state, const uint8 *block)
+{
+	uint32		m[16];
+	uint32		a = state[0],
+				b = state[1],
+				c = state[2],
+				d = state[3];
+	int			i;
+
+	for (i = 0; i < 16; i++)
+		m[i] = (uint32) block[i * 4] | ((uint32) block[i * 4 + 1] << 8) |
+			((uint32) block[i * 4 + 2] << 16) | ((uint32) block[i * 4 + 3] << 24);
+	for (i = 0; i < 64; i++)
+	{
+		uint32		f;
+		int			g;
+
+		if (i < 16)
+		{
+			f = (b & c) | (~b & d);
+			g = i;
+		}
+		else if (i < 32)
+		{
+			f = (d & b) | (~d & c);
+			g = (5 * i + 1) % 16;
+		}
+		else if (i < 48)
+		{
+			f = b ^ c ^ d;
+			g = (3 * i + 5) % 16;
+		}
+		else
+		{
+			f = c ^ (b | ~d);
+			g = (7 * i) % 16;
+		}
+		f = f + a + md5_k[i] + m[g];
+		a = d;
+		d = c;
+		c = b;
+		b = b + ((f << md5_shift[i]) | (f >> (32 - md5_shift[i])));
+	}
+	state[0] += a;
+	state[1] += b;
+	state[2] += c;
+	state[3] += d;
+}
 
 /*
  * kinesis_partition_key_hash
@@ -29,15 +111,34 @@ PG_FUNCTION_INFO_V1(kinesis_hash_key);
 kinesis_u128
 kinesis_partition_key_hash(const char *key, int len)
 {
-	uint8		digest[16];
-	const char *errstr = NULL;
-	kinesis_u128 v = 0;
+	uint32		state[4] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476};
+	uint8		tail[128];
+	uint64		bits = (uint64) len * 8;
+	int			full = len - len % 64;
+	int			rest = len % 64;
+	int			taillen;
 	int			i;
+	kinesis_u128 v = 0;
 
-	if (!pg_md5_binary(key, len, digest, &errstr))
-		elog(ERROR, "could not compute MD5 hash: %s", errstr ? errstr : "unknown error");
+	if (!md5_k_ready)
+		md5_init_constants();
+	for (i = 0; i < full; i += 64)
+		md5_block(state, (const uint8 *) key + i);
+
+	/* the last bytes, 0x80, zeros, and the bit length (little-endian) */
+	memset(tail, 0, sizeof(tail));
+	memcpy(tail, key + full, rest);
+	tail[rest] = 0x80;
+	taillen = (rest < 56) ? 64 : 128;
+	for (i = 0; i < 8; i++)
+		tail[taillen - 8 + i] = (uint8) (bits >> (8 * i));
+	md5_block(state, tail);
+	if (taillen == 128)
+		md5_block(state, tail + 64);
+
+	/* digest bytes are the state words little-endian, read big-endian */
 	for (i = 0; i < 16; i++)
-		v = (v << 8) | digest[i];
+		v = (v << 8) | (uint8) (state[i / 4] >> (8 * (i % 4)));
 	return v;
 }
 
