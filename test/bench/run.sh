@@ -1,0 +1,510 @@
+#!/usr/bin/env bash
+# The kinesis benchmark suite; run it as root from the checkout:
+#
+#   bash test/bench/run.sh
+#
+# 1. installs the Debian packages it needs, builds and installs the
+#    extension (test/setup.sh) and compiles the C driver test/bench/benchdrv.c;
+# 2. fetches pgmq's SQL install script from the npm registry (the
+#    @electric-sql/pglite-pgmq package ships it); if that fails, pgmq's
+#    columns say why and everything else runs;
+# 3. starts its own cluster (/var/tmp/kinesis-bench/data, port 5496) with
+#    the fixed settings of test/bench/cluster.conf, and loads kinesis, PgQ,
+#    pgmq and the baselines into the database "bench";
+# 4. runs every workload (see BENCHMARKS.md) side by side: for each row,
+#    kinesis, its baseline and the peers run one after the other in the same
+#    run, each on freshly truncated tables after a CHECKPOINT, in the order
+#    A B C .. C B A with half of BENCH_DURATION each (the figure is the mean
+#    of the two), so that a disturbance weighs on all of them alike;
+# 5. prints one table and writes it to test/bench/results/latest.md and
+#    latest.csv, with the raw figures in latest.raw.tsv.
+#
+# These are benchmarks, not tests: nothing here fails on a figure.  The exit
+# status is non-zero only if the suite itself could not run.
+#
+# Knobs (environment):
+#   BENCH_DURATION        seconds of pgbench per figure (default 10: two
+#                         runs of 5 s)
+#   BENCH_DRAIN_RECORDS   records loaded for the get_records drain (default
+#                         1000000, rounded down to a multiple of 4000)
+#   BENCH_CLIENTS         client counts (default "1 4 16")
+#   BENCH_SYNC_COMMIT     synchronous_commit of the cluster (default off)
+#   BENCH_KEEP_CLUSTER    1 = leave the cluster running at the end
+#   BENCH_PGMQ_PACKAGE    npm package that ships pgmq's SQL
+#                         (default @electric-sql/pglite-pgmq@0.0.6)
+
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+unset PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGDATA PGOPTIONS PGSERVICE \
+	PGSERVICEFILE PGSSLMODE PGTARGETSESSIONATTRS
+
+# a build copy of our own, so that a test run at the same time keeps its own
+export KINESIS_BUILD_DIR="${KINESIS_BUILD_DIR:-/var/tmp/kinesis-bench/build}"
+
+# shellcheck source=test/setup.sh
+source test/setup.sh
+
+BENCH_DURATION="${BENCH_DURATION:-10}"
+BENCH_DRAIN_RECORDS="${BENCH_DRAIN_RECORDS:-1000000}"
+BENCH_CLIENTS="${BENCH_CLIENTS:-1 4 16}"
+BENCH_SYNC_COMMIT="${BENCH_SYNC_COMMIT:-off}"
+BENCH_PGMQ_PACKAGE="${BENCH_PGMQ_PACKAGE:-@electric-sql/pglite-pgmq@0.0.6}"
+
+BENCH_BASE=/var/tmp/kinesis-bench
+BENCH_DATADIR="$BENCH_BASE/data"
+BENCH_PORT=5496
+BENCH_DIR="$KINESIS_SRC_DIR/test/bench"
+RESULTS_DIR="$BENCH_DIR/results"
+WORK="$BENCH_BASE/work"
+RAW="$WORK/raw.tsv"
+LOG="$WORK/bench.log"
+DRV="$WORK/benchdrv"
+
+DRAIN_N=$((BENCH_DRAIN_RECORDS / 4000 * 4000))
+[ "$DRAIN_N" -ge 4000 ] || DRAIN_N=4000
+
+# The cluster's fixed settings: test/bench/cluster.conf, then the
+# synchronous_commit knob (a later line wins).
+mapfile -t CLUSTER_CONF < <(grep -vE '^[[:space:]]*(#|$)' "$BENCH_DIR/cluster.conf")
+CLUSTER_CONF+=("synchronous_commit = $BENCH_SYNC_COMMIT")
+
+# ------------------------------------------------------------------ helpers
+
+SECONDS=0
+log() { printf '==> [%4ds] %s\n' "$SECONDS" "$*"; }
+
+# record KEY VALUE: one raw figure (or a note) for the report
+record() {
+	printf '%s\t%s\n' "$1" "$2" >>"$RAW"
+}
+
+psql_bench() {
+	"$KINESIS_PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -d bench "$@"
+}
+
+# sql_value SQL: the single value of a query
+sql_value() {
+	psql_bench -At -c "$1"
+}
+
+# reset: empty every table the producers write, fresh peer queues, CHECKPOINT
+reset_state() {
+	psql_bench >>"$LOG" 2>&1 <<-EOF
+		TRUNCATE kinesis.records, bench.base, bench.outbox, bench.orders_k, bench.orders_b;
+		ALTER SEQUENCE bench.base_seq RESTART;
+		ALTER SEQUENCE bench.outbox_seq RESTART;
+		$PGQ_RESET
+		$PGMQ_RESET
+		CHECKPOINT;
+	EOF
+}
+
+# pgb SECONDS KEY CLIENTS SCRIPT [PGBENCH OPTIONS...]: one timed pgbench run
+# on fresh tables; records KEY = tps, or the error.
+pgb() {
+	local secs="$1" key="$2" clients="$3" script="$4" out rc=0 tps threads
+	shift 4
+	threads=$((clients < 2 ? clients : 2))
+	reset_state
+	out="$("$KINESIS_PGBIN/pgbench" -n -M prepared -T "$secs" -c "$clients" \
+		-j "$threads" -f "$BENCH_DIR/sql/$script" "$@" bench 2>&1)" || rc=$?
+	printf '%s\n---- %s (exit %s)\n%s\n' "$key" "$script" "$rc" "$out" >>"$LOG"
+	tps="$(printf '%s\n' "$out" | sed -nE 's/^tps = ([0-9.]+) .*/\1/p' | tail -n 1)"
+	if [ "$rc" -ne 0 ] || [ -z "$tps" ]; then
+		record "$key" "error"
+		log "  $key: pgbench failed (see $LOG)"
+		printf '%s\n' "$out" | grep -m 3 -iE 'error|abort' || true
+		return 0
+	fi
+	record "$key" "$tps"
+	log "  $key = $tps tps"
+}
+
+# add KEY CLIENTS SCRIPT [PGBENCH OPTIONS...]: queue a run for run_group.
+# run_group runs the queued runs in order, then in reverse order, each for
+# half of BENCH_DURATION (A B C C B A): a disturbance or a drift during the
+# group weighs on every system alike.  The raw figures are KEY#1 and KEY#2;
+# the report takes their mean.
+GROUP=()
+add() {
+	local IFS=$'\x1f'
+	GROUP+=("$*")
+}
+run_group() {
+	local half=$((BENCH_DURATION / 2)) n=${#GROUP[@]} i pass args
+	[ "$half" -ge 1 ] || half=1
+	for pass in 1 2; do
+		for ((i = 0; i < n; i++)); do
+			if [ "$pass" = 1 ]; then
+				IFS=$'\x1f' read -r -a args <<<"${GROUP[$i]}"
+			else
+				IFS=$'\x1f' read -r -a args <<<"${GROUP[$((n - 1 - i))]}"
+			fi
+			args[0]="${args[0]}#$pass"
+			pgb "$half" "${args[@]}"
+		done
+	done
+	GROUP=()
+}
+
+# drv KEY ARGS...: run the C driver, record each key=value it prints as
+# KEY.name
+drv() {
+	local key="$1" out rc=0 kv
+	shift
+	out="$("$DRV" "$@" 2>&1)" || rc=$?
+	printf '%s\n---- benchdrv %s (exit %s)\n%s\n' "$key" "$*" "$rc" "$out" >>"$LOG"
+	if [ "$rc" -ne 0 ] && ! printf '%s' "$out" | grep -q '='; then
+		record "$key.error" "$(printf '%s' "$out" | sed -n "1,1p")"
+		log "  $key: driver failed: $(printf '%s' "$out" | sed -n "1,2p")"
+		return 0
+	fi
+	for kv in $(printf '%s\n' "$out" | tail -n 1); do
+		record "$key.${kv%%=*}" "${kv#*=}"
+	done
+	log "  $key: $(printf '%s\n' "$out" | tail -n 1)"
+}
+
+# other_servers: PostgreSQL servers on the machine besides ours (a postmaster
+# is a postgres process whose parent is not one)
+other_servers() {
+	ps -eo pid=,ppid=,comm= | awk -v ours="$(sed -n 1p "$BENCH_DATADIR/postmaster.pid" 2>/dev/null)" '
+		{ comm[$1] = $3; parent[$1] = $2 }
+		END { n = 0; for (p in comm) if (comm[p] == "postgres" && comm[parent[p]] != "postgres" && p != ours) n++; print n }'
+}
+
+# hex_bytes N: N random bytes as hex; base64_chars N: N random base64 chars
+hex_bytes() { head -c "$1" /dev/urandom | od -An -v -tx1 | tr -d ' \n'; }
+base64_chars() { head -c $(($1 * 3 / 4)) /dev/urandom | base64 -w0; }
+
+# ------------------------------------------------------------------ set-up
+
+kinesis_install_packages
+
+mkdir -p "$BENCH_BASE" "$RESULTS_DIR"
+rm -rf "$WORK"
+mkdir -p "$WORK"
+: >"$RAW"
+: >"$LOG"
+
+log "building and installing the extension (output in $WORK/build.log)"
+if ! kinesis_build_copy >"$WORK/build.log" 2>&1; then
+	tail -n 30 "$WORK/build.log"
+	kinesis_die "the build failed"
+fi
+
+log "compiling the driver"
+gcc -O2 -Wall -o "$DRV" "$BENCH_DIR/benchdrv.c" \
+	-I"$("$PG_CONFIG" --includedir)" -L"$("$PG_CONFIG" --libdir)" -lpq -lpthread
+
+# pgmq: its SQL install script, fetched from the npm registry at run time
+PGMQ_SQL=""
+PGMQ_WHY=""
+fetch_pgmq() {
+	local dir="$BENCH_BASE/pgmq" tgz inner
+	if ! command -v npm >/dev/null 2>&1; then
+		PGMQ_WHY="npm is not installed"
+		return 0
+	fi
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	if ! (cd "$dir" && timeout 300 npm pack --loglevel=error "$BENCH_PGMQ_PACKAGE" >npm.out 2>&1); then
+		PGMQ_WHY="npm pack $BENCH_PGMQ_PACKAGE failed: $(grep -iE 'error|timed out' "$dir/npm.out" |
+			sed -n "1,2p" | tr '\n' ' ' || true)"
+		return 0
+	fi
+	tgz="$(find "$dir" -maxdepth 1 -name '*.tgz' | sed -n "1,1p")"
+	mkdir -p "$dir/pkg" "$dir/ext"
+	if [ -z "$tgz" ] || ! tar -C "$dir/pkg" -xzf "$tgz"; then
+		PGMQ_WHY="npm pack $BENCH_PGMQ_PACKAGE gave no readable package"
+		return 0
+	fi
+	inner="$(find "$dir/pkg" -name 'pgmq.tar.gz' | sed -n "1,1p")"
+	if [ -z "$inner" ] || ! tar -C "$dir/ext" -xzf "$inner"; then
+		PGMQ_WHY="$BENCH_PGMQ_PACKAGE has no readable pgmq.tar.gz"
+		return 0
+	fi
+	# the install script of the newest version: pgmq--X.Y.Z.sql (no "--" twice)
+	PGMQ_SQL="$(find "$dir/ext" -name 'pgmq--*.sql' ! -name 'pgmq--*--*.sql' |
+		sort -V | tail -n 1)"
+	if [ -z "$PGMQ_SQL" ]; then
+		PGMQ_WHY="no pgmq install script in $BENCH_PGMQ_PACKAGE"
+	fi
+}
+log "fetching pgmq's SQL install script ($BENCH_PGMQ_PACKAGE)"
+fetch_pgmq
+
+# shellcheck disable=SC2317  # invoked by the EXIT trap
+cleanup() {
+	if [ "${BENCH_KEEP_CLUSTER:-0}" != 1 ]; then
+		kinesis_stop_cluster "$BENCH_DATADIR" >/dev/null 2>&1 || true
+	fi
+}
+trap cleanup EXIT
+
+kinesis_start_cluster "$BENCH_DATADIR" "$BENCH_PORT" "${CLUSTER_CONF[@]}"
+export PGHOST="$KINESIS_PGHOST" PGPORT="$BENCH_PORT" PGUSER=postgres PGDATABASE=bench
+"$KINESIS_PGBIN/createdb" bench
+
+psql_bench -c "CREATE EXTENSION kinesis" >>"$LOG"
+HAVE_PGQ=1
+PGQ_WHY=""
+if ! psql_bench -c "CREATE EXTENSION pgq" >>"$LOG" 2>&1; then
+	HAVE_PGQ=0
+	PGQ_WHY="CREATE EXTENSION pgq failed (package postgresql-15-pgq3)"
+fi
+HAVE_PGMQ=0
+if [ -n "$PGMQ_SQL" ]; then
+	if psql_bench -f "$PGMQ_SQL" >>"$LOG" 2>&1; then
+		HAVE_PGMQ=1
+		record note.pgmq_version "$(basename "$PGMQ_SQL" .sql | sed 's/^pgmq--//')"
+	else
+		PGMQ_WHY="loading $(basename "$PGMQ_SQL") failed"
+	fi
+fi
+psql_bench -f "$BENCH_DIR/sql/setup.sql" >>"$LOG"
+
+PGQ_RESET=""
+PGMQ_RESET=""
+if [ "$HAVE_PGQ" = 1 ]; then
+	record note.pgq_version "$(sql_value "SELECT extversion FROM pg_extension WHERE extname = 'pgq'")"
+	PGQ_RESET="SELECT pgq.drop_queue(queue_name) FROM pgq.queue WHERE queue_name = 'q1';
+		SELECT pgq.create_queue('q1');"
+else
+	record note.pgq "$PGQ_WHY"
+	log "PgQ is not available: $PGQ_WHY; its columns stay empty"
+fi
+if [ "$HAVE_PGMQ" = 1 ]; then
+	PGMQ_RESET="SELECT pgmq.drop_queue(queue_name) FROM pgmq.list_queues() WHERE queue_name = 'q1';
+		SELECT pgmq.create('q1');"
+else
+	record note.pgmq "pgmq could not be installed: $PGMQ_WHY"
+	log "pgmq could not be installed: $PGMQ_WHY; its columns stay empty"
+fi
+
+# the fixed settings, as the server reports them
+for g in server_version shared_buffers synchronous_commit fsync full_page_writes wal_level \
+	max_connections max_wal_size checkpoint_timeout autovacuum jit work_mem \
+	shared_preload_libraries kinesis.max_tracked_shards; do
+	record "setting.$g" "$(sql_value "SHOW $g")"
+done
+record note.duration "$BENCH_DURATION"
+record note.drain_records "$DRAIN_N"
+record note.clients "$BENCH_CLIENTS"
+record note.started "$(date -u '+%Y-%m-%d %H:%M UTC')"
+record note.commit "$(git -C "$KINESIS_SRC_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)$(
+	[ -z "$(git -C "$KINESIS_SRC_DIR" status --porcelain -- src Makefile kinesis.control 2>/dev/null)" ] ||
+		echo ' with uncommitted changes in src/')"
+HYPERVISOR="$(lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor:[[:space:]]*//p')"
+record note.machine "$(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | sed -n "1,1p")${HYPERVISOR:+ ($HYPERVISOR guest)}, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r)"
+record note.load_before "$(cut -d' ' -f1-3 /proc/loadavg)"
+record note.other_servers_before "$(other_servers)"
+
+# payloads: random (incompressible) bytes for kinesis and the baselines,
+# the same number of base64 characters for the peers (text / JSON string)
+DATA100="\\x$(hex_bytes 100)"
+DATA1K="\\x$(hex_bytes 1024)"
+TEXT100="$(base64_chars 100)"
+TEXT1K="$(base64_chars 1024)"
+
+# --------------------------------------------- 1. put_record, 1 and 16 shards
+
+log "workload 1: put_record (${BENCH_DURATION}s per run)"
+for size in 100 1k; do
+	if [ "$size" = 100 ]; then data="$DATA100" text="$TEXT100"; else data="$DATA1K" text="$TEXT1K"; fi
+	for c in $BENCH_CLIENTS; do
+		add "put.kinesis.$size.1.$c" "$c" put_record.sql -D stream=b1 -D "data=$data"
+		add "put.base.$size.1.$c" "$c" base_insert.sql -D shards=1 -D "data=$data"
+		add "put.kinesis.$size.16.$c" "$c" put_record.sql -D stream=b16 -D "data=$data"
+		add "put.base.$size.16.$c" "$c" base_insert.sql -D shards=16 -D "data=$data"
+		[ "$HAVE_PGQ" = 1 ] && add "put.pgq.$size.$c" "$c" pgq_insert.sql -D queue=q1 -D "text=$text"
+		[ "$HAVE_PGMQ" = 1 ] && add "put.pgmq.$size.$c" "$c" pgmq_send.sql -D queue=q1 -D "json=\"$text\""
+		run_group
+	done
+done
+
+# ------------------------------------------------- 2. put_records (500)
+
+log "workload 2: put_records, 500 records per call, 100 B, 1 and 16 shards"
+for c in $BENCH_CLIENTS; do
+	add "batch.kinesis.1.$c" "$c" put_records.sql -D stream=b1 -D "data=$DATA100"
+	add "batch.base.1.$c" "$c" base_insert_select.sql -D shards=1 -D "data=$DATA100"
+	add "batch.kinesis.16.$c" "$c" put_records.sql -D stream=b16 -D "data=$DATA100"
+	add "batch.base.16.$c" "$c" base_insert_select.sql -D shards=16 -D "data=$DATA100"
+	[ "$HAVE_PGQ" = 1 ] && add "batch.pgq.$c" "$c" pgq_insert_500.sql -D queue=q1 -D "text=$TEXT100"
+	[ "$HAVE_PGMQ" = 1 ] && add "batch.pgmq.$c" "$c" pgmq_send_batch.sql -D queue=q1 -D "json=\"$TEXT100\""
+	run_group
+done
+
+# backend memory while producing 500 per call (one connection, 5 s or less)
+MEMSEC=$((BENCH_DURATION < 5 ? BENCH_DURATION : 5))
+log "backend memory during put_records (${MEMSEC}s each)"
+reset_state
+drv mem.put.kinesis loop "$MEMSEC" \
+	"SELECT failed_record_count FROM kinesis.put_records(records => ARRAY(SELECT ROW('$DATA100'::bytea, NULL, (random() * 1e9)::int::text)::kinesis.put_records_request_entry FROM generate_series(1, 500)), stream_name => 'b16')"
+drv mem.put.base loop "$MEMSEC" \
+	"INSERT INTO bench.base SELECT 1, floor(random() * 16)::int, nextval('bench.base_seq'), clock_timestamp(), (random() * 1e9)::int::text, '$DATA100'::bytea FROM generate_series(1, 500)"
+[ "$HAVE_PGQ" = 1 ] && drv mem.put.pgq loop "$MEMSEC" \
+	"SELECT count(pgq.insert_event('q1', 'put', '$TEXT100')) FROM generate_series(1, 500)"
+[ "$HAVE_PGMQ" = 1 ] && drv mem.put.pgmq loop "$MEMSEC" \
+	"SELECT count(*) FROM pgmq.send_batch('q1', ARRAY(SELECT '\"$TEXT100\"'::jsonb FROM generate_series(1, 500)))"
+
+# ---------------------------------------- 3. long producer transactions
+
+log "workload 3: long producer transactions, 16 clients, 1 shard"
+add long.kinesis.16 16 long_put.sql -D stream=b1 -D "data=$DATA100"
+add long.base.16 16 long_base.sql -D "data=$DATA100"
+[ "$HAVE_PGQ" = 1 ] && add long.pgq.16 16 long_pgq.sql -D queue=q1 -D "text=$TEXT100"
+[ "$HAVE_PGMQ" = 1 ] && add long.pgmq.16 16 long_pgmq.sql -D queue=q1 -D "json=\"$TEXT100\""
+run_group
+
+# ---------------------------------------- 4. trigger-produced events
+
+log "workload 4: INSERT with a trigger that produces the event"
+for c in $BENCH_CLIENTS; do
+	add "trig.kinesis.$c" "$c" trigger_kinesis.sql
+	add "trig.base.$c" "$c" trigger_outbox.sql
+	run_group
+done
+
+# ---------------------------------------- 5. get_records drain
+
+log "workload 5: draining $DRAIN_N records (4 shards), loading"
+reset_state
+# kinesis: put_records of 500, random keys over the 4 shards of "drain"
+"$KINESIS_PGBIN/pgbench" -n -M prepared -c 2 -j 2 -t $((DRAIN_N / 1000)) \
+	-f "$BENCH_DIR/sql/put_records.sql" -D stream=drain -D "data=$DATA100" bench >>"$LOG" 2>&1
+# baseline: the same row shape, shards interleaved as the puts interleave
+psql_bench >>"$LOG" <<-EOF
+	INSERT INTO bench.drain_base (stream_id, shard_index, seq, arrival, partition_key, data)
+	SELECT 1, i % 4, i / 4 + 1, clock_timestamp(), (random() * 1e9)::int::text, '$DATA100'::bytea
+	  FROM generate_series(0, $DRAIN_N - 1) AS i;
+EOF
+if [ "$HAVE_PGQ" = 1 ]; then
+	# four queues of N/4 events, a tick after every 10,000 (the batches);
+	# consumer "solo" reads them one after the other, "par" one per process
+	psql_bench >>"$LOG" <<-EOF
+		SELECT pgq.create_queue('dq' || i) FROM generate_series(0, 3) AS i;
+		SELECT pgq.register_consumer('dq' || i, 'solo'), pgq.register_consumer('dq' || i, 'par')
+		  FROM generate_series(0, 3) AS i;
+		SELECT set_config('bench.text', '$TEXT100', false), set_config('bench.n', '$DRAIN_N', false);
+		DO \$\$
+		DECLARE
+		    per_queue int := current_setting('bench.n')::int / 4;
+		    q int;
+		    done int;
+		    chunk int;
+		BEGIN
+		    FOR q IN 0..3 LOOP
+		        done := 0;
+		        WHILE done < per_queue LOOP
+		            chunk := least(10000, per_queue - done);
+		            PERFORM pgq.insert_event('dq' || q, 'put', current_setting('bench.text'))
+		               FROM generate_series(1, chunk);
+		            COMMIT;
+		            PERFORM pgq.ticker('dq' || q);
+		            COMMIT;
+		            done := done + chunk;
+		        END LOOP;
+		    END LOOP;
+		END
+		\$\$;
+	EOF
+fi
+if [ "$HAVE_PGMQ" = 1 ]; then
+	# two sets of four queues of N/4 (reading deletes): mq* for one
+	# consumer, mp* for four
+	psql_bench >>"$LOG" <<-EOF
+		SELECT pgmq.create(s || i) FROM generate_series(0, 3) AS i, unnest(ARRAY['mq', 'mp']) AS s;
+		SELECT set_config('bench.json', '"$TEXT100"', false), set_config('bench.n', '$DRAIN_N', false);
+		DO \$\$
+		DECLARE
+		    per_queue int := current_setting('bench.n')::int / 4;
+		    q text;
+		    done int;
+		    chunk int;
+		BEGIN
+		    FOR q IN SELECT s || i FROM generate_series(0, 3) AS i, unnest(ARRAY['mq', 'mp']) AS s LOOP
+		        done := 0;
+		        WHILE done < per_queue LOOP
+		            chunk := least(10000, per_queue - done);
+		            PERFORM pgmq.send_batch(q, ARRAY(SELECT current_setting('bench.json')::jsonb
+		                                               FROM generate_series(1, chunk)));
+		            COMMIT;
+		            done := done + chunk;
+		        END LOOP;
+		    END LOOP;
+		END
+		\$\$;
+	EOF
+fi
+psql_bench -c "VACUUM ANALYZE" >>"$LOG"
+psql_bench -c "CHECKPOINT" >>"$LOG"
+
+# storage per stored record (heap + TOAST + indexes + FSM/VM after VACUUM)
+record store.kinesis "$(sql_value "SELECT round(pg_total_relation_size('kinesis.records')::numeric / count(*), 1) FROM kinesis.records")"
+record store.base "$(sql_value "SELECT round(pg_total_relation_size('bench.drain_base')::numeric / count(*), 1) FROM bench.drain_base")"
+if [ "$HAVE_PGQ" = 1 ]; then
+	record store.pgq "$(sql_value "SELECT round(sum(pg_total_relation_size(c.oid))::numeric / $DRAIN_N, 1)
+		FROM pgq.queue q JOIN pg_inherits i ON i.inhparent = q.queue_data_pfx::regclass
+		JOIN pg_class c ON c.oid = i.inhrelid WHERE q.queue_name LIKE 'dq_'")"
+fi
+if [ "$HAVE_PGMQ" = 1 ]; then
+	record store.pgmq "$(sql_value "SELECT round(sum(pg_total_relation_size(format('pgmq.%I', 'q_mq' || i)::regclass))::numeric / $DRAIN_N, 1) FROM generate_series(0, 3) AS i")"
+fi
+log "  bytes per record: kinesis $(grep -P '^store.kinesis\t' "$RAW" | cut -f2), baseline $(grep -P '^store.base\t' "$RAW" | cut -f2)"
+
+SHARDS=(shardId-000000000000 shardId-000000000001 shardId-000000000002 shardId-000000000003)
+log "workload 5: draining"
+# kinesis and the baseline read without consuming: A B B A, the mean of
+# the two; the peers consume what they read, so they read once
+for c in 1 4; do
+	drv "drain.kinesis.$c#1" drain kinesis "$c" "${SHARDS[@]/#/drain,}"
+	drv "drain.base.$c#1" drain base "$c" 0 1 2 3
+	drv "drain.base.$c#2" drain base "$c" 0 1 2 3
+	drv "drain.kinesis.$c#2" drain kinesis "$c" "${SHARDS[@]/#/drain,}"
+	if [ "$c" = 1 ]; then
+		[ "$HAVE_PGQ" = 1 ] && drv "drain.pgq.1#1" drain pgq 1 dq0,solo dq1,solo dq2,solo dq3,solo
+		[ "$HAVE_PGMQ" = 1 ] && drv "drain.pgmq.1#1" drain pgmq 1 mq0 mq1 mq2 mq3
+	else
+		[ "$HAVE_PGQ" = 1 ] && drv "drain.pgq.4#1" drain pgq 4 dq0,par dq1,par dq2,par dq3,par
+		[ "$HAVE_PGMQ" = 1 ] && drv "drain.pgmq.4#1" drain pgmq 4 mp0 mp1 mp2 mp3
+	fi
+done
+
+# ---------------------------------------- 6. end-to-end latency
+
+LAT_RATE=200
+log "workload 6: end-to-end latency, $LAT_RATE records/s for ${BENCH_DURATION}s, 1 ms poll sleep"
+reset_state
+LAT_SETUP=""
+if [ "$HAVE_PGQ" = 1 ]; then
+	# the consumer ticks the queue itself; tick as soon as there is an event
+	LAT_SETUP+="SELECT pgq.create_queue('lat');
+		SELECT pgq.set_queue_config('lat', 'ticker_max_lag', '0');
+		SELECT pgq.register_consumer('lat', 'lat');"
+fi
+if [ "$HAVE_PGMQ" = 1 ]; then
+	LAT_SETUP+="SELECT pgmq.create('lat');"
+fi
+[ -z "$LAT_SETUP" ] || psql_bench -c "$LAT_SETUP" >>"$LOG" 2>&1
+drv lat.kinesis latency kinesis "$LAT_RATE" "$BENCH_DURATION" 1000
+drv lat.base latency base "$LAT_RATE" "$BENCH_DURATION" 1000
+[ "$HAVE_PGQ" = 1 ] && drv lat.pgq latency pgq "$LAT_RATE" "$BENCH_DURATION" 1000
+[ "$HAVE_PGMQ" = 1 ] && drv lat.pgmq latency pgmq "$LAT_RATE" "$BENCH_DURATION" 1000
+if psql_bench -At -c "SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+	WHERE n.nspname = 'kinesis' AND p.proname ~ '(wait|notify|subscribe)'" | grep -q 1; then
+	record note.wakeup "the extension has a wake-up function, but this suite does not measure it yet"
+else
+	record note.wakeup "none: the extension offers no wake-up mechanism (consumers poll)"
+fi
+
+# ---------------------------------------------------------------- report
+
+record note.load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
+record note.other_servers_after "$(other_servers)"
+record note.elapsed_s "$SECONDS"
+cp "$RAW" "$RESULTS_DIR/latest.raw.tsv"
+python3 "$BENCH_DIR/report.py" "$RAW" "$RESULTS_DIR/latest.md" "$RESULTS_DIR/latest.csv"
+log "done in ${SECONDS}s: $RESULTS_DIR/latest.md, $RESULTS_DIR/latest.csv (log: $LOG)"

@@ -1,0 +1,2 @@
+-- pgmq: one message per transaction.
+SELECT pgmq.send(:queue, :json::jsonb);
