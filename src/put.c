@@ -265,6 +265,25 @@ kinesis_put_record(PG_FUNCTION_ARGS)
 }
 
 /*
+ * entry_is_valid
+ *		The cheap test that a PutRecords entry passes every schema check, so
+ *		that the validation messages need only be built for one that fails.
+ */
+static bool
+entry_is_valid(PendingRecord *r)
+{
+	int			len;
+
+	if (r->partition_key == NULL || r->data == NULL ||
+		VARSIZE_ANY_EXHDR(r->data) > MAX_RECORD_BYTES)
+		return false;
+	len = pg_mbstrlen(r->partition_key);
+	if (len < 1 || len > 256)
+		return false;
+	return r->explicit_hash_key == NULL || kinesis_match_decimal(r->explicit_hash_key, 38);
+}
+
+/*
  * java_list_text
  *		A list of entries as AWS prints it in a ValidationException: Java's
  *		default toString of each element, class name and a hash code (here
@@ -383,13 +402,17 @@ kinesis_put_records(PG_FUNCTION_ARGS)
 			r->partition_key = attrnulls[2] ? NULL : TextDatumGetCString(attrs[2]);
 			r->partition_key_text = attrnulls[2] ? NULL : DatumGetTextPP(attrs[2]);
 
-			snprintf(field, sizeof(field), "records.%d.member.partitionKey", i + 1);
-			kinesis_validate_string(&v, r->partition_key, field, true, NULL, 1, 256);
-			snprintf(field, sizeof(field), "records.%d.member.data", i + 1);
-			kinesis_validate_blob(&v, r->data, field, MAX_RECORD_BYTES);
-			snprintf(field, sizeof(field), "records.%d.member.explicitHashKey", i + 1);
-			kinesis_validate_string(&v, r->explicit_hash_key, field, false,
-									KINESIS_HASH_KEY_PATTERN, -1, -1);
+			/* field names are formatted only for an entry that has a problem */
+			if (!entry_is_valid(r))
+			{
+				snprintf(field, sizeof(field), "records.%d.member.partitionKey", i + 1);
+				kinesis_validate_string(&v, r->partition_key, field, true, NULL, 1, 256);
+				snprintf(field, sizeof(field), "records.%d.member.data", i + 1);
+				kinesis_validate_blob(&v, r->data, field, MAX_RECORD_BYTES);
+				snprintf(field, sizeof(field), "records.%d.member.explicitHashKey", i + 1);
+				kinesis_validate_string(&v, r->explicit_hash_key, field, false,
+										KINESIS_HASH_KEY_PATTERN, -1, -1);
+			}
 			if (r->data != NULL && r->partition_key != NULL)
 				total += VARSIZE_ANY_EXHDR(r->data) + strlen(r->partition_key);
 		}
