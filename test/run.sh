@@ -27,11 +27,6 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# Connection settings from the caller's environment must not leak into the
-# temporary instances or the stress cluster.
-unset PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGDATA PGOPTIONS PGSERVICE \
-	PGSERVICEFILE PGSSLMODE PGTARGETSESSIONATTRS
-
 # shellcheck source=test/setup.sh
 source test/setup.sh
 

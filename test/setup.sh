@@ -32,6 +32,11 @@ KINESIS_PACKAGES=(
 	libipc-run-perl make gcc python3 python3-psycopg2
 )
 
+# Connection settings from the caller's environment must not leak into the
+# clusters these scripts start; sourcing this file clears them.
+unset PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGDATA PGOPTIONS PGSERVICE \
+	PGSERVICEFILE PGSSLMODE PGTARGETSESSIONATTRS
+
 kinesis_log() {
 	printf '==> %s\n' "$*"
 }

@@ -23,9 +23,6 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
-unset PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGDATA PGOPTIONS PGSERVICE \
-	PGSERVICEFILE PGSSLMODE PGTARGETSESSIONATTRS
-
 export KINESIS_BUILD_DIR="${KINESIS_BUILD_DIR:-/var/tmp/kinesis-bench/build}"
 # shellcheck source=test/setup.sh
 source test/setup.sh

@@ -36,9 +36,6 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
-unset PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGDATA PGOPTIONS PGSERVICE \
-	PGSERVICEFILE PGSSLMODE PGTARGETSESSIONATTRS
-
 # a build copy of our own, so that a test run at the same time keeps its own
 export KINESIS_BUILD_DIR="${KINESIS_BUILD_DIR:-/var/tmp/kinesis-bench/build}"
 
