@@ -117,6 +117,22 @@ SELECT bool_and(prev IS NULL OR seq > prev) AS in_array_order, count(DISTINCT sh
                  ARRAY(SELECT ROW('x'::bytea, NULL, 'one-key')::kinesis.put_records_request_entry
                          FROM generate_series(1, 20)), 'dp') p,
                unnest(p.records) WITH ORDINALITY AS r(sequence_number, shard_id, error_code, error_message, o)) s;
+-- every number put_records returns (formatted incrementally per shard) is
+-- the number of the stored record, formatted from scratch
+CREATE TABLE pr AS
+SELECT r.sequence_number
+  FROM kinesis.put_records(
+         ARRAY(SELECT ROW('y'::bytea, NULL, 'key-' || i)::kinesis.put_records_request_entry
+                 FROM generate_series(1, 300) i), 'dp') p,
+       unnest(p.records) r;
+SELECT count(*) AS n,
+       count(*) FILTER (WHERE pr.sequence_number = kinesis.format_sequence_number(
+           sh.create_epoch, k.shard_index, k.seq, floor(extract(epoch FROM k.arrival))::bigint)) AS same,
+       count(DISTINCT k.shard_index) AS shards
+  FROM pr, kinesis.parse_sequence_number(pr.sequence_number) ps
+  JOIN kinesis.stream_meta sm ON sm.stream_name = 'dp'
+  JOIN kinesis.records k ON k.stream_id = sm.stream_id AND k.shard_index = ps.shard_index AND k.seq = ps.counter
+  JOIN kinesis.shard_meta sh ON sh.stream_id = sm.stream_id AND sh.shard_index = k.shard_index;
 -- explicit hash keys per entry
 SELECT r.shard_id
   FROM kinesis.put_records(ARRAY[ROW('x', '0', 'k'), ROW('x', '340282366920938463463374607431768211455', 'k')]
@@ -173,6 +189,30 @@ BEGIN
     END LOOP;
 END $$;
 SELECT page, n, (n = 10) = (behind > 0) AS zero_iff_caught_up, first, last FROM pages ORDER BY page;
+
+-- read_records: the same pages as rows; the last row carries the iterator
+CREATE TABLE row_pages (page int, ord bigint, seq text, msg text, it text, behind bigint);
+DO $$
+DECLARE
+    it text := kinesis.get_shard_iterator('rd', 'shardId-000000000000', 'TRIM_HORIZON');
+BEGIN
+    FOR p IN 1..4 LOOP
+        INSERT INTO row_pages
+        SELECT p, r.ordinality, r.sequence_number, convert_from(r.data, 'UTF8'), r.next_shard_iterator,
+               r.millis_behind_latest
+          FROM kinesis.read_records(it, 10) WITH ORDINALITY AS r;
+        SELECT r.it INTO it FROM row_pages r WHERE r.page = p ORDER BY r.ord DESC LIMIT 1;
+    END LOOP;
+END $$;
+SELECT page, count(seq) AS n, min(msg) AS first, max(msg) AS last,
+       count(it) AS iterators, bool_and((it IS NOT NULL) = (behind IS NOT NULL)) AS together,
+       max(ord) FILTER (WHERE it IS NOT NULL) = max(ord) AS on_last_row
+  FROM row_pages GROUP BY page ORDER BY page;
+-- the same records, numbers and order as get_records
+SELECT count(*) AS same FROM row_pages r JOIN seqs s ON s.sequence_number = r.seq AND s.msg = r.msg;
+-- bad input is rejected as get_records rejects it
+SELECT * FROM kinesis.read_records(NULL);
+SELECT * FROM kinesis.read_records('x', 0);
 
 -- loose shard ids, iterator types
 SELECT cardinality(records) FROM kinesis.get_records(kinesis.get_shard_iterator('rd', 'shard-0', 'TRIM_HORIZON'));

@@ -32,20 +32,24 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 #include "utils/typcache.h"
 
 #include "kinesis.h"
 
 PG_FUNCTION_INFO_V1(kinesis_get_shard_iterator);
 PG_FUNCTION_INFO_V1(kinesis_get_records);
+PG_FUNCTION_INFO_V1(kinesis_read_records);
 
 #define MAX_GET_RECORDS			10000
 #define MAX_GET_RECORDS_BYTES	(10 * 1024 * 1024)
+#define READ_RECORDS_COLS		7
 
 static const char *iterator_types[] = {
 	"AFTER_SEQUENCE_NUMBER", "LATEST", "AT_SEQUENCE_NUMBER", "TRIM_HORIZON", "AT_TIMESTAMP"
@@ -437,18 +441,37 @@ kinesis_get_shard_iterator(PG_FUNCTION_ARGS)
 }
 
 /*
- * kinesis.get_records(shard_iterator, "limit")
- *		OUT records kinesis.record[], next_shard_iterator, millis_behind_latest.
+ * GetCall: one get_records request while it runs.  The scan hands each
+ * record to emit(); the outcome (next iterator, lag) is filled in at the
+ * end.  Both SQL shapes of GetRecords share it: the array form and the
+ * row form (read_records).
+ */
+typedef struct GetCall GetCall;
+typedef void (*GetEmitFn) (GetCall *call, Datum *values);
+
+struct GetCall
+{
+	GetEmitFn	emit;			/* receives kinesis.record's five columns */
+	void	   *arg;			/* emit's own state */
+	int			nrecs;
+	char	   *next_iterator;	/* NULL when the closed shard is drained */
+	int64		millis_behind;
+};
+
+/*
+ * get_records_run
+ *		Validate the request, decode the iterator and scan: see the file
+ *		header for why the watermark is read before the snapshot is taken.
  *
  * Returns at most "limit" (default and maximum 10,000) records and at most
  * 10 MiB of data and keys; the first record is always returned whatever
- * its size.  When the scan reaches the watermark, millis_behind_latest is
- * 0.  The next iterator starts after the last record scanned, never at the
- * watermark: see position_after_tip().  When the shard is closed and fully read,
- * next_shard_iterator is NULL.
+ * its size.  When the scan reaches the watermark, millis_behind is 0.  The
+ * next iterator starts after the last record scanned, never at the
+ * watermark (see position_after_tip()).  When the shard is closed and fully
+ * read there is no next iterator.
  */
-Datum
-kinesis_get_records(PG_FUNCTION_ARGS)
+static void
+get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 {
 	char	   *token = kinesis_text_arg(fcinfo, 0);
 	bool		has_limit = !PG_ARGISNULL(1);
@@ -462,20 +485,11 @@ kinesis_get_records(PG_FUNCTION_ARGS)
 	ShardScan	ss;
 	TimestampTz cutoff;
 	TimestampTz min_arrival;
-	TupleDesc	tupdesc;
-	TupleDesc	recdesc;
-	Oid			rec_type;
-	RecordArray arr;
-	int			nrecs = 0;
 	int64		bytes = 0;
 	int64		next_position;
 	bool		caught_up = true;
 	TimestampTz last_arrival = 0;
-	Datum		values[3];
-	bool		nulls[3] = {false, false, false};
-	const char *enc;
 	Datum		enc_text;
-	Datum		result;
 	KinesisSeqFormatter seqfmt = {0};
 	char		seqbuf[VARHDRSZ + 64];
 
@@ -490,13 +504,7 @@ kinesis_get_records(PG_FUNCTION_ARGS)
 	if (shard == NULL || strcmp(stream->status, "DELETING") == 0)
 		kinesis_raise(KX_RESOURCE_NOT_FOUND, "Shard %s in stream %s under account %s does not exist",
 					  kinesis_shard_id(it.shard_index), it.stream_name, kinesis_account_id);
-	enc = stream->kms ? "KMS" : "NONE";
-	enc_text = PointerGetDatum(cstring_to_text(enc));
-
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	rec_type = get_element_type(TupleDescAttr(tupdesc, 0)->atttypid);
-	recdesc = BlessTupleDesc(lookup_rowtype_tupdesc_copy(rec_type, -1));
+	enc_text = PointerGetDatum(cstring_to_text(stream->kms ? "KMS" : "NONE"));
 
 	/* the watermark first, then the snapshot: see the file header */
 	watermark = kinesis_watermark(stream, shard);
@@ -504,8 +512,8 @@ kinesis_get_records(PG_FUNCTION_ARGS)
 	cutoff = retention_cutoff(stream);
 	min_arrival = Max(it.min_arrival, cutoff);
 	next_position = it.position;
+	call->nrecs = 0;
 
-	record_array_begin(&arr, recdesc);
 	shard_scan_begin(&ss, snap, stream->stream_id, shard->shard_index, it.position, false);
 	while (index_getnext_slot(ss.scan, ForwardScanDirection, ss.slot))
 	{
@@ -516,7 +524,6 @@ kinesis_get_records(PG_FUNCTION_ARGS)
 		Datum		data;
 		int64		size;
 		Datum		rv[5];
-		bool		rn[5] = {false, false, false, false, false};
 
 		CHECK_FOR_INTERRUPTS();
 		if (counter >= watermark)
@@ -528,7 +535,7 @@ kinesis_get_records(PG_FUNCTION_ARGS)
 			next_position = counter + 1;
 			continue;
 		}
-		if (nrecs >= limit)
+		if (call->nrecs >= limit)
 		{
 			caught_up = false;
 			break;
@@ -536,7 +543,7 @@ kinesis_get_records(PG_FUNCTION_ARGS)
 		pk = PointerGetDatum(PG_DETOAST_DATUM_PACKED(slot_getattr(ss.slot, 5, &isnull)));
 		data = PointerGetDatum(PG_DETOAST_DATUM_PACKED(slot_getattr(ss.slot, 6, &isnull)));
 		size = VARSIZE_ANY_EXHDR(DatumGetPointer(data)) + VARSIZE_ANY_EXHDR(DatumGetPointer(pk));
-		if (nrecs > 0 && bytes + size > MAX_GET_RECORDS_BYTES)
+		if (call->nrecs > 0 && bytes + size > MAX_GET_RECORDS_BYTES)
 		{
 			caught_up = false;
 			break;
@@ -552,39 +559,81 @@ kinesis_get_records(PG_FUNCTION_ARGS)
 		rv[2] = data;
 		rv[3] = pk;
 		rv[4] = enc_text;
-		record_array_add(&arr, rv, rn);
-		nrecs++;
+		call->emit(call, rv);
+		call->nrecs++;
 		next_position = counter + 1;
 		last_arrival = arrival;
 	}
 	shard_scan_end(&ss);
 
 	if (caught_up)
-		values[2] = Int64GetDatum(0);
+		call->millis_behind = 0;
 	else
 	{
 		TimestampTz tip;
 
 		(void) shard_tip(snap, stream->stream_id, shard->shard_index, watermark, &tip);
 		/* behind, so never 0: clients read 0 as "caught up" */
-		values[2] = Int64GetDatum(Max(1, (tip - last_arrival) / 1000));
+		call->millis_behind = Max(1, (tip - last_arrival) / 1000);
 	}
 	UnregisterSnapshot(snap);
 
-	values[0] = PointerGetDatum(record_array_finish(&arr, nrecs));
-
 	if (!shard->open && caught_up && next_position > shard->ending_counter)
-		nulls[1] = true;		/* closed and drained */
+		call->next_iterator = NULL; /* closed and drained */
 	else
 	{
 		KinesisIterator next = it;
 
 		next.position = next_position;
-		if (nrecs > 0)
+		if (call->nrecs > 0)
 			next.min_arrival = 0;	/* later records arrive later still */
 		next.created = GetCurrentTimestamp();
-		values[1] = CStringGetTextDatum(kinesis_iterator_encode(&next));
+		call->next_iterator = kinesis_iterator_encode(&next);
 	}
+}
+
+/*
+ * emit_to_array
+ *		get_records' emit: append the record to the response array.
+ */
+static void
+emit_to_array(GetCall *call, Datum *values)
+{
+	static bool nulls[5] = {false, false, false, false, false};
+
+	record_array_add((RecordArray *) call->arg, values, nulls);
+}
+
+/*
+ * kinesis.get_records(shard_iterator, "limit")
+ *		OUT records kinesis.record[], next_shard_iterator, millis_behind_latest.
+ */
+Datum
+kinesis_get_records(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	TupleDesc	recdesc;
+	RecordArray arr;
+	GetCall		call = {0};
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+	Datum		result;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	recdesc = BlessTupleDesc(lookup_rowtype_tupdesc_copy(get_element_type(TupleDescAttr(tupdesc, 0)->atttypid), -1));
+
+	record_array_begin(&arr, recdesc);
+	call.emit = emit_to_array;
+	call.arg = &arr;
+	get_records_run(fcinfo, &call);
+
+	values[0] = PointerGetDatum(record_array_finish(&arr, call.nrecs));
+	if (call.next_iterator == NULL)
+		nulls[1] = true;
+	else
+		values[1] = CStringGetTextDatum(call.next_iterator);
+	values[2] = Int64GetDatum(call.millis_behind);
 	result = HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls));
 	/* the array was copied into the result: give back an oversized buffer */
 	if (record_buf_size > RECORD_ARRAY_KEEP)
@@ -594,4 +643,97 @@ kinesis_get_records(PG_FUNCTION_ARGS)
 		record_buf_size = 0;
 	}
 	PG_RETURN_DATUM(result);
+}
+
+/*
+ * RowsState: read_records' emit state.  Each record's row goes into the
+ * caller's tuplestore one record late, so that the last row can carry the
+ * next iterator and the lag; the held row's values are copied into a small
+ * context, because the scan's buffer pin moves on.
+ */
+typedef struct RowsState
+{
+	Tuplestorestate *store;
+	TupleDesc	desc;
+	MemoryContext heldcxt;
+	bool		held;
+	Datum		values[READ_RECORDS_COLS];
+	bool		nulls[READ_RECORDS_COLS];
+} RowsState;
+
+/*
+ * emit_to_rows
+ *		read_records' emit: store the held row, then hold this one.
+ */
+static void
+emit_to_rows(GetCall *call, Datum *values)
+{
+	RowsState  *rs = (RowsState *) call->arg;
+	MemoryContext old;
+	int			i;
+
+	if (rs->held)
+	{
+		tuplestore_putvalues(rs->store, rs->desc, rs->values, rs->nulls);
+		MemoryContextReset(rs->heldcxt);
+	}
+	old = MemoryContextSwitchTo(rs->heldcxt);
+	for (i = 0; i < 5; i++)
+	{
+		/* the arrival is by value and the encryption text lives as long as the call */
+		rs->values[i] = (i == 1 || i == 4) ? values[i] : datumCopy(values[i], false, -1);
+		rs->nulls[i] = false;
+	}
+	MemoryContextSwitchTo(old);
+	rs->held = true;
+}
+
+/*
+ * kinesis.read_records(shard_iterator, "limit")
+ *		RETURNS TABLE (sequence_number, approximate_arrival_timestamp, data,
+ *		partition_key, encryption_type, next_shard_iterator,
+ *		millis_behind_latest).
+ *
+ * GetRecords as rows, one per record, for SQL consumers and for clients
+ * that read large batches: no array is built, so nothing is materialized
+ * twice.  The last row carries next_shard_iterator and millis_behind_latest
+ * (NULL on the others); a call that returns no record returns one row whose
+ * record columns are NULL, so the next iterator is never lost.
+ */
+Datum
+kinesis_read_records(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	RowsState	rs;
+	GetCall		call = {0};
+	int			i;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	memset(&rs, 0, sizeof(rs));
+	rs.store = rsinfo->setResult;
+	rs.desc = rsinfo->setDesc;
+	if (rs.desc->natts != READ_RECORDS_COLS)
+		elog(ERROR, "kinesis.read_records must return %d columns", READ_RECORDS_COLS);
+	rs.heldcxt = AllocSetContextCreate(CurrentMemoryContext, "kinesis read_records row",
+									   ALLOCSET_DEFAULT_SIZES);
+	for (i = 0; i < READ_RECORDS_COLS; i++)
+		rs.nulls[i] = true;
+
+	call.emit = emit_to_rows;
+	call.arg = &rs;
+	get_records_run(fcinfo, &call);
+
+	if (!rs.held)
+		for (i = 0; i < 5; i++)
+			rs.nulls[i] = true;
+	if (call.next_iterator != NULL)
+	{
+		rs.values[5] = CStringGetTextDatum(call.next_iterator);
+		rs.nulls[5] = false;
+	}
+	rs.values[6] = Int64GetDatum(call.millis_behind);
+	rs.nulls[6] = false;
+	tuplestore_putvalues(rs.store, rs.desc, rs.values, rs.nulls);
+	MemoryContextDelete(rs.heldcxt);
+	return (Datum) 0;
 }

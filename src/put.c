@@ -343,6 +343,8 @@ kinesis_put_records(PG_FUNCTION_ARGS)
 	Datum	   *elems = NULL;
 	bool	   *elemnulls = NULL;
 	Datum	   *results;
+	KinesisSeqFormatter *fmts;
+	Datum	   *shard_ids;
 	Datum		values[3];
 	bool		nulls[3] = {false, false, false};
 	int16		typlen;
@@ -437,18 +439,31 @@ kinesis_put_records(PG_FUNCTION_ARGS)
 		recs[i].shard = route_record(stream, recs[i].partition_key, recs[i].explicit_hash_key);
 	insert_records(stream, recs, n);
 
-	/* build the result array */
+	/*
+	 * Build the result array.  The numbers of one shard's records in a call
+	 * are mostly consecutive, so each shard keeps an incremental formatter;
+	 * its shard id text is made once.
+	 */
 	result_elem = get_element_type(TupleDescAttr(tupdesc, 1)->atttypid);
 	resultdesc = BlessTupleDesc(lookup_rowtype_tupdesc_copy(result_elem, -1));
 	results = palloc(sizeof(Datum) * Max(n, 1));
+	fmts = palloc0(sizeof(KinesisSeqFormatter) * stream->nshards);
+	shard_ids = palloc0(sizeof(Datum) * stream->nshards);
 	for (i = 0; i < n; i++)
 	{
+		PendingRecord *r = &recs[i];
+		int			slot = r->shard - stream->shards;
 		Datum		rv[4];
 		bool		rn[4] = {false, false, true, true};
 
+		if (shard_ids[slot] == (Datum) 0)
+			shard_ids[slot] = CStringGetTextDatum(kinesis_shard_id(r->shard->shard_index));
 		/* sequence_number, shard_id, error_code, error_message */
-		rv[0] = CStringGetTextDatum(record_seqnum(&recs[i]));
-		rv[1] = CStringGetTextDatum(kinesis_shard_id(recs[i].shard->shard_index));
+		rv[0] = CStringGetTextDatum(kinesis_seqfmt_next(&fmts[slot], r->shard->create_epoch,
+														r->shard->shard_index, r->counter,
+														r->arrival / USECS_PER_SEC +
+														(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY));
+		rv[1] = shard_ids[slot];
 		rv[2] = rv[3] = (Datum) 0;
 		results[i] = HeapTupleGetDatum(heap_form_tuple(resultdesc, rv, rn));
 	}

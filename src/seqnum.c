@@ -158,19 +158,30 @@ kinesis_seqfmt_next(KinesisSeqFormatter *f, int64 shard_epoch, int32 shard_index
 	if (f->valid && counter == f->counter + 1 && seq_epoch == f->seq_epoch &&
 		shard_epoch == f->shard_epoch && shard_index == f->shard_index)
 	{
-		int			pos = sizeof(f->buf) - 2;
+		char	   *d = f->buf + sizeof(f->buf) - 2;	/* last digit */
+		const char *a = two_pow_80 + addlen - 1;
 		int			carry = 0;
 		int			i;
 
-		for (i = addlen - 1; i >= 0 || carry; i--, pos--)
+		/* the number always has more digits than 2^80 (it holds the epoch) */
+		Assert(d - (f->buf + f->start) >= addlen);
+		for (i = 0; i < addlen; i++, d--, a--)
 		{
-			int			d = (pos >= f->start ? f->buf[pos] - '0' : 0) +
-				(i >= 0 ? two_pow_80[i] - '0' : 0) + carry;
+			int			v = (*d - '0') + (*a - '0') + carry;
 
-			carry = d >= 10;
-			f->buf[pos] = '0' + (d % 10);
-			if (pos < f->start)
-				f->start = pos;
+			carry = v >= 10;
+			*d = '0' + v - (carry ? 10 : 0);
+		}
+		for (; carry; d--)
+		{
+			if (d < f->buf + f->start)
+			{
+				*d = '1';
+				f->start--;
+				break;
+			}
+			carry = *d == '9';
+			*d = carry ? '0' : *d + 1;
 		}
 	}
 	else

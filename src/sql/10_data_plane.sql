@@ -168,3 +168,16 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'kinesis_get_records';
 COMMENT ON FUNCTION kinesis.get_records(text, integer) IS
     'GetRecords: up to "limit" (max 10,000) committed records, at most 10 MiB, in sequence order, never skipping one that commits later.';
+
+CREATE FUNCTION kinesis.read_records(shard_iterator text, "limit" integer DEFAULT NULL)
+RETURNS TABLE (sequence_number text,
+               approximate_arrival_timestamp timestamptz,
+               data bytea,
+               partition_key text,
+               encryption_type text,
+               next_shard_iterator text,
+               millis_behind_latest bigint)
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 1000
+AS 'MODULE_PATHNAME', 'kinesis_read_records';
+COMMENT ON FUNCTION kinesis.read_records(text, integer) IS
+    'GetRecords as rows: one row per record; the last row carries next_shard_iterator and millis_behind_latest, and a call with no record returns one row of NULL record columns.';

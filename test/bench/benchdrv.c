@@ -11,6 +11,9 @@
  *                                    get_records(limit 10000) following
  *                                    next_shard_iterator, records unnested
  *                                    so that every field reaches the client
+ *         rows     STREAM,SHARD_ID   the same with read_records(limit 10000),
+ *                                    the row form (the last row carries the
+ *                                    next iterator)
  *         base     SHARD_INDEX       WHERE stream_id = 1 AND shard_index = $1
  *                                    AND seq > $2 ORDER BY seq LIMIT 10000 on
  *                                    bench.drain_base
@@ -48,6 +51,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,7 +239,7 @@ result_bytes(PGresult *res)
 static void
 drain_prepare(PGconn *conn, const char *kind)
 {
-	if (strcmp(kind, "kinesis") == 0)
+	if (strcmp(kind, "kinesis") == 0 || strcmp(kind, "rows") == 0)
 	{
 		prepare(conn, "it",
 				"SELECT kinesis.get_shard_iterator(stream_name => $1, shard_id => $2, "
@@ -247,6 +251,12 @@ drain_prepare(PGconn *conn, const char *kind)
 				"  LEFT JOIN LATERAL unnest(g.records) WITH ORDINALITY "
 				"       AS r(sequence_number, approximate_arrival_timestamp, data, partition_key, "
 				"            encryption_type, ord) ON true");
+		/* the row form: the last row carries the next iterator */
+		if (strcmp(kind, "rows") == 0)
+			prepare(conn, "get_rows",
+					"SELECT next_shard_iterator, sequence_number, approximate_arrival_timestamp, "
+					"       partition_key, data "
+					"  FROM kinesis.read_records(shard_iterator => $1, \"limit\" => 10000)");
 	}
 	else if (strcmp(kind, "base") == 0)
 		prepare(conn, "get",
@@ -279,27 +289,31 @@ drain_target(PGconn *conn, const char *kind, const char *target, DrainResult *ou
 	if (b != NULL)
 		*b++ = '\0';
 
-	if (strcmp(kind, "kinesis") == 0)
+	if (strcmp(kind, "kinesis") == 0 || strcmp(kind, "rows") == 0)
 	{
 		const char *p[2] = {a, b};
 		PGresult   *res = exec_prepared(conn, "it", 2, p);
 		char	   *iter = strdup(PQgetvalue(res, 0, 0));
+		bool		rows = strcmp(kind, "rows") == 0;
 
 		PQclear(res);
 		for (;;)
 		{
 			const char *gp[1] = {iter};
 			int			n;
+			int			last;
 
-			res = exec_prepared(conn, "get", 1, gp);
+			res = exec_prepared(conn, rows ? "get_rows" : "get", 1, gp);
 			out->calls++;
 			n = PQntuples(res);
-			if (n == 0 || PQgetisnull(res, 0, 1))
+			/* array form: the iterator is on the first row; rows: the last */
+			last = rows ? n - 1 : 0;
+			if (n == 0 || PQgetisnull(res, last, 1))
 				n = 0;
 			out->rows += n;
 			out->bytes += result_bytes(res);
 			free(iter);
-			iter = PQgetisnull(res, 0, 0) ? NULL : strdup(PQgetvalue(res, 0, 0));
+			iter = PQgetisnull(res, last, 0) ? NULL : strdup(PQgetvalue(res, last, 0));
 			PQclear(res);
 			if (n == 0 || iter == NULL)
 				break;

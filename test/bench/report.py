@@ -146,6 +146,12 @@ def build(raw):
                         num(raw, f"drain.kinesis.{c}.rows_per_sec"), num(raw, f"drain.base.{c}.rows_per_sec"),
                         num(raw, f"drain.pgq.{c}.rows_per_sec"), num(raw, f"drain.pgmq.{c}.rows_per_sec"),
                         target=0.7))
+    for c in (1, 4):
+        rows.append(Row("read_records drain (rows)", c, f"{int(n):,} records, 4 shards, limit 10,000" if n.isdigit() else "drain",
+                        "records/s",
+                        num(raw, f"drain.rows.{c}.rows_per_sec"), num(raw, f"drain.base.{c}.rows_per_sec"),
+                        num(raw, f"drain.pgq.{c}.rows_per_sec"), num(raw, f"drain.pgmq.{c}.rows_per_sec"),
+                        target=0.7))
     for q in ("p50", "p99"):
         rows.append(Row("end-to-end latency", 1, f"commit to consumer, {q}, polling", "ms",
                         num(raw, f"lat.kinesis.{q}_ms"), num(raw, f"lat.base.{q}_ms"),
@@ -157,12 +163,13 @@ def build(raw):
                     num(raw, "mem.put.pgq.peak_rss_anon_kb", 1 / 1024, "max"),
                     num(raw, "mem.put.pgmq.peak_rss_anon_kb", 1 / 1024, "max"),
                     target=None, higher=False, peers=False))
-    rows.append(Row("backend memory", 1, "peak RssAnon, get_records drain", "MiB",
-                    num(raw, "drain.kinesis.1.peak_rss_anon_kb", 1 / 1024, "max"),
-                    num(raw, "drain.base.1.peak_rss_anon_kb", 1 / 1024, "max"),
-                    num(raw, "drain.pgq.1.peak_rss_anon_kb", 1 / 1024, "max"),
-                    num(raw, "drain.pgmq.1.peak_rss_anon_kb", 1 / 1024, "max"),
-                    target=None, higher=False, peers=False))
+    for kind, label in (("kinesis", "get_records"), ("rows", "read_records")):
+        rows.append(Row("backend memory", 1, f"peak RssAnon, {label} drain", "MiB",
+                        num(raw, f"drain.{kind}.1.peak_rss_anon_kb", 1 / 1024, "max"),
+                        num(raw, "drain.base.1.peak_rss_anon_kb", 1 / 1024, "max"),
+                        num(raw, "drain.pgq.1.peak_rss_anon_kb", 1 / 1024, "max"),
+                        num(raw, "drain.pgmq.1.peak_rss_anon_kb", 1 / 1024, "max"),
+                        target=None, higher=False, peers=False))
     rows.append(Row("storage", "–", "table + indexes per stored record, 100 B payload", "B/record",
                     num(raw, "store.kinesis"), num(raw, "store.base"),
                     num(raw, "store.pgq"), num(raw, "store.pgmq"),

@@ -454,12 +454,14 @@ log "  bytes per record: kinesis $(grep -P '^store.kinesis\t' "$RAW" | cut -f2),
 
 SHARDS=(shardId-000000000000 shardId-000000000001 shardId-000000000002 shardId-000000000003)
 log "workload 5: draining"
-# kinesis and the baseline read without consuming: A B B A, the mean of
-# the two; the peers consume what they read, so they read once
+# kinesis (both forms) and the baseline read without consuming, A B C C B A,
+# the mean of the two; the peers consume what they read, so they read once
 for c in 1 4; do
 	drv "drain.kinesis.$c#1" drain kinesis "$c" "${SHARDS[@]/#/drain,}"
+	drv "drain.rows.$c#1" drain rows "$c" "${SHARDS[@]/#/drain,}"
 	drv "drain.base.$c#1" drain base "$c" 0 1 2 3
 	drv "drain.base.$c#2" drain base "$c" 0 1 2 3
+	drv "drain.rows.$c#2" drain rows "$c" "${SHARDS[@]/#/drain,}"
 	drv "drain.kinesis.$c#2" drain kinesis "$c" "${SHARDS[@]/#/drain,}"
 	if [ "$c" = 1 ]; then
 		[ "$HAVE_PGQ" = 1 ] && drv "drain.pgq.1#1" drain pgq 1 dq0,solo dq1,solo dq2,solo dq3,solo
