@@ -27,6 +27,7 @@
 #include "access/tableam.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -34,6 +35,7 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -49,7 +51,7 @@ PG_FUNCTION_INFO_V1(kinesis_read_records);
 
 #define MAX_GET_RECORDS			10000
 #define MAX_GET_RECORDS_BYTES	(10 * 1024 * 1024)
-#define READ_RECORDS_COLS		7
+#define READ_RECORDS_COLS		8
 
 static const char *iterator_types[] = {
 	"AFTER_SEQUENCE_NUMBER", "LATEST", "AT_SEQUENCE_NUMBER", "TRIM_HORIZON", "AT_TIMESTAMP"
@@ -76,49 +78,114 @@ unix_millis(TimestampTz t)
 }
 
 /*
- * ShardScan: an index range scan of one shard's records in counter order.
+ * ShardScan: one shard's records in counter order, across the stream's
+ * time buckets.  A shard's counters never go down from one bucket to the
+ * next (see inflight.c), so walking the buckets in order and each bucket's
+ * primary key (shard_index, seq) in order yields the shard in counter
+ * order.  A bucket whose table was dropped meanwhile (trimming removes
+ * only buckets whose records have all expired) is passed over.
  */
 typedef struct ShardScan
 {
-	Relation	rel;
+	KinesisStream *stream;
+	int32		shard_index;
+	Snapshot	snap;
+	int64		bound;			/* counters >= bound (forward), < bound
+								 * (backward) */
+	bool		backward;
+	int			bi;				/* index in stream->buckets of the next
+								 * bucket to open */
+	int32		bucket;			/* bucket of the current record */
+	Relation	rel;			/* NULL when no bucket is open */
 	Relation	idx;
 	IndexScanDesc scan;
 	TupleTableSlot *slot;
-	Snapshot	snap;
 } ShardScan;
 
 /*
  * shard_scan_begin
- *		Scan (stream, shard) for counters >= from (forward) or < to
- *		(backward), with the given snapshot.
+ *		Scan (stream, shard) for counters >= bound (forward, starting at the
+ *		first bucket numbered from_bucket or later) or < bound (backward,
+ *		from the newest bucket), with the given snapshot.
  */
 static void
-shard_scan_begin(ShardScan *ss, Snapshot snap, int32 stream_id, int32 shard_index,
-				 int64 bound, bool backward)
+shard_scan_begin(ShardScan *ss, Snapshot snap, KinesisStream *stream, int32 shard_index,
+				 int64 bound, bool backward, int32 from_bucket)
 {
-	ScanKeyData keys[3];
-
-	ss->rel = table_open(kinesis_records_relid(), AccessShareLock);
-	ss->idx = index_open(RelationGetPrimaryKeyIndex(ss->rel), AccessShareLock);
+	memset(ss, 0, sizeof(*ss));
+	ss->stream = stream;
+	ss->shard_index = shard_index;
 	ss->snap = snap;
-	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(stream_id));
-	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(shard_index));
+	ss->bound = bound;
+	ss->backward = backward;
+	ss->bucket = -1;
 	if (backward)
-		ScanKeyInit(&keys[2], 3, BTLessStrategyNumber, F_INT8LT, Int64GetDatum(bound));
+		ss->bi = stream->nbuckets - 1;
 	else
-		ScanKeyInit(&keys[2], 3, BTGreaterEqualStrategyNumber, F_INT8GE, Int64GetDatum(bound));
-	ss->scan = index_beginscan(ss->rel, ss->idx, snap, 3, 0);
-	index_rescan(ss->scan, keys, 3, NULL, 0);
-	ss->slot = table_slot_create(ss->rel, NULL);
+		for (ss->bi = 0; ss->bi < stream->nbuckets; ss->bi++)
+			if (stream->buckets[ss->bi].bucket >= from_bucket)
+				break;
+}
+
+static void
+shard_scan_close_bucket(ShardScan *ss)
+{
+	if (ss->rel == NULL)
+		return;
+	ExecDropSingleTupleTableSlot(ss->slot);
+	index_endscan(ss->scan);
+	index_close(ss->idx, AccessShareLock);
+	table_close(ss->rel, AccessShareLock);
+	ss->rel = NULL;
+}
+
+/*
+ * shard_scan_next
+ *		Advance to the next record; false when there is none.  The record
+ *		is in ss->slot, its bucket in ss->bucket.
+ */
+static bool
+shard_scan_next(ShardScan *ss)
+{
+	ScanDirection dir = ss->backward ? BackwardScanDirection : ForwardScanDirection;
+
+	for (;;)
+	{
+		if (ss->rel == NULL)
+		{
+			KinesisBucket *b;
+			ScanKeyData keys[2];
+
+			if (ss->bi < 0 || ss->bi >= ss->stream->nbuckets)
+				return false;
+			b = &ss->stream->buckets[ss->bi];
+			ss->bi += ss->backward ? -1 : 1;
+			ss->rel = try_table_open(b->relid, AccessShareLock);
+			if (ss->rel == NULL)
+				continue;		/* trimmed meanwhile */
+			ss->bucket = b->bucket;
+			ss->idx = index_open(RelationGetPrimaryKeyIndex(ss->rel), AccessShareLock);
+			ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT4EQ,
+						Int32GetDatum(ss->shard_index));
+			if (ss->backward)
+				ScanKeyInit(&keys[1], 2, BTLessStrategyNumber, F_INT8LT, Int64GetDatum(ss->bound));
+			else
+				ScanKeyInit(&keys[1], 2, BTGreaterEqualStrategyNumber, F_INT8GE,
+							Int64GetDatum(ss->bound));
+			ss->scan = index_beginscan(ss->rel, ss->idx, ss->snap, 2, 0);
+			index_rescan(ss->scan, keys, 2, NULL, 0);
+			ss->slot = table_slot_create(ss->rel, NULL);
+		}
+		if (index_getnext_slot(ss->scan, dir, ss->slot))
+			return true;
+		shard_scan_close_bucket(ss);
+	}
 }
 
 static void
 shard_scan_end(ShardScan *ss)
 {
-	ExecDropSingleTupleTableSlot(ss->slot);
-	index_endscan(ss->scan);
-	index_close(ss->idx, AccessShareLock);
-	table_close(ss->rel, AccessShareLock);
+	shard_scan_close_bucket(ss);
 }
 
 /*
@@ -127,15 +194,15 @@ shard_scan_end(ShardScan *ss)
  *		counter (0 if there is none) and arrival time (0 if none).
  */
 static int64
-shard_tip(Snapshot snap, int32 stream_id, int32 shard_index, int64 watermark,
+shard_tip(Snapshot snap, KinesisStream *stream, int32 shard_index, int64 watermark,
 		  TimestampTz *arrival)
 {
 	ShardScan	ss;
 	int64		counter = 0;
 
 	*arrival = 0;
-	shard_scan_begin(&ss, snap, stream_id, shard_index, watermark, true);
-	if (index_getnext_slot(ss.scan, BackwardScanDirection, ss.slot))
+	shard_scan_begin(&ss, snap, stream, shard_index, watermark, true, -1);
+	if (shard_scan_next(&ss))
 	{
 		bool		isnull;
 
@@ -166,7 +233,7 @@ position_after_tip(KinesisStream *stream, KinesisShard *shard)
 	TimestampTz arrival;
 	int64		tip;
 
-	tip = shard_tip(snap, stream->stream_id, shard->shard_index, watermark, &arrival);
+	tip = shard_tip(snap, stream, shard->shard_index, watermark, &arrival);
 	UnregisterSnapshot(snap);
 	return Max(tip, shard->seq_floor) + 1;
 }
@@ -178,7 +245,7 @@ position_after_tip(KinesisStream *stream, KinesisShard *shard)
 static TimestampTz
 retention_cutoff(KinesisStream *stream)
 {
-	return GetCurrentTimestamp() - (int64) stream->retention_hours * USECS_PER_HOUR;
+	return kinesis_now() - (int64) stream->retention_hours * USECS_PER_HOUR;
 }
 
 /*
@@ -197,8 +264,8 @@ first_counter_at(KinesisStream *stream, KinesisShard *shard, TimestampTz ts)
 	int64		last = shard->seq_floor;
 	int64		result = -1;
 
-	shard_scan_begin(&ss, snap, stream->stream_id, shard->shard_index, 0, false);
-	while (index_getnext_slot(ss.scan, ForwardScanDirection, ss.slot))
+	shard_scan_begin(&ss, snap, stream, shard->shard_index, 0, false, -1);
+	while (shard_scan_next(&ss))
 	{
 		bool		isnull;
 		int64		counter = DatumGetInt64(slot_getattr(ss.slot, 3, &isnull));
@@ -368,6 +435,7 @@ kinesis_get_shard_iterator(PG_FUNCTION_ARGS)
 	canon_shard = kinesis_shard_id(shard_index);
 
 	kinesis_inflight_init_backend();
+	AcceptInvalidationMessages();
 	stream = kinesis_lookup_stream(stream_name);
 	shard = (stream && strcmp(stream->status, "CREATING") != 0 &&
 			 strcmp(stream->status, "DELETING") != 0) ?
@@ -377,6 +445,7 @@ kinesis_get_shard_iterator(PG_FUNCTION_ARGS)
 					  canon_shard, stream_name, kinesis_account_id);
 
 	memset(&it, 0, sizeof(it));
+	it.bucket_hint = -1;
 	it.stream_id = stream->stream_id;
 	it.shard_index = shard_index;
 	strlcpy(it.stream_name, stream->name, sizeof(it.stream_name));
@@ -418,7 +487,7 @@ kinesis_get_shard_iterator(PG_FUNCTION_ARGS)
 		it.position = shard->open ? position_after_tip(stream, shard) : shard->ending_counter + 1;
 	else if (strcmp(type, "AT_TIMESTAMP") == 0)
 	{
-		TimestampTz now = GetCurrentTimestamp();
+		TimestampTz now = kinesis_now();
 
 		if (!has_ts)
 			kinesis_raise(KX_INVALID_ARGUMENT,
@@ -456,7 +525,38 @@ struct GetCall
 	int			nrecs;
 	char	   *next_iterator;	/* NULL when the closed shard is drained */
 	int64		millis_behind;
+	Datum		child_shards;	/* kinesis.child_shard[] when drained */
+	bool		has_child_shards;
 };
+
+/*
+ * child_shards
+ *		The shards a closed shard was split or merged into, as the
+ *		kinesis.child_shard[] that get_records returns at the shard's end.
+ *		Read once per drained shard, so SQL is cheap enough here.
+ */
+static Datum
+child_shards(int32 stream_id, int32 shard_index)
+{
+	Datum		args[2] = {Int32GetDatum(stream_id), Int32GetDatum(shard_index)};
+	Oid			argtypes[2] = {INT4OID, INT4OID};
+	MemoryContext caller = CurrentMemoryContext;
+	bool		isnull;
+	Datum		result;
+	MemoryContext old;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT kinesis._child_shards($1, $2)", 2, argtypes, args,
+							  NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "reading the child shards failed");
+	result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	old = MemoryContextSwitchTo(caller);
+	result = isnull ? (Datum) 0 : PointerGetDatum(PG_DETOAST_DATUM_COPY(result));
+	MemoryContextSwitchTo(old);
+	SPI_finish();
+	return result;
+}
 
 /*
  * get_records_run
@@ -487,6 +587,7 @@ get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 	TimestampTz min_arrival;
 	int64		bytes = 0;
 	int64		next_position;
+	int32		next_hint;
 	bool		caught_up = true;
 	TimestampTz last_arrival = 0;
 	Datum		enc_text;
@@ -499,6 +600,8 @@ get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 
 	kinesis_inflight_init_backend();
 	kinesis_iterator_decode(token, &it);
+	/* see buckets and shards committed up to now (the map may be older) */
+	AcceptInvalidationMessages();
 	stream = kinesis_lookup_stream_by_id(it.stream_id);
 	shard = stream ? kinesis_find_shard(stream, it.shard_index) : NULL;
 	if (shard == NULL || strcmp(stream->status, "DELETING") == 0)
@@ -512,10 +615,12 @@ get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 	cutoff = retention_cutoff(stream);
 	min_arrival = Max(it.min_arrival, cutoff);
 	next_position = it.position;
+	next_hint = it.bucket_hint;
 	call->nrecs = 0;
 
-	shard_scan_begin(&ss, snap, stream->stream_id, shard->shard_index, it.position, false);
-	while (index_getnext_slot(ss.scan, ForwardScanDirection, ss.slot))
+	shard_scan_begin(&ss, snap, stream, shard->shard_index, it.position, false,
+					 it.bucket_hint);
+	while (shard_scan_next(&ss))
 	{
 		bool		isnull;
 		int64		counter = DatumGetInt64(slot_getattr(ss.slot, 3, &isnull));
@@ -533,6 +638,7 @@ get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 		{
 			/* expired, or before an AT_TIMESTAMP start: skip it for good */
 			next_position = counter + 1;
+			next_hint = ss.bucket;
 			continue;
 		}
 		if (call->nrecs >= limit)
@@ -562,6 +668,7 @@ get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 		call->emit(call, rv);
 		call->nrecs++;
 		next_position = counter + 1;
+		next_hint = ss.bucket;
 		last_arrival = arrival;
 	}
 	shard_scan_end(&ss);
@@ -572,19 +679,25 @@ get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 	{
 		TimestampTz tip;
 
-		(void) shard_tip(snap, stream->stream_id, shard->shard_index, watermark, &tip);
+		(void) shard_tip(snap, stream, shard->shard_index, watermark, &tip);
 		/* behind, so never 0: clients read 0 as "caught up" */
 		call->millis_behind = Max(1, (tip - last_arrival) / 1000);
 	}
 	UnregisterSnapshot(snap);
 
 	if (!shard->open && caught_up && next_position > shard->ending_counter)
-		call->next_iterator = NULL; /* closed and drained */
+	{
+		/* closed and drained: name the children, as ChildShards does */
+		call->next_iterator = NULL;
+		call->child_shards = child_shards(stream->stream_id, shard->shard_index);
+		call->has_child_shards = true;
+	}
 	else
 	{
 		KinesisIterator next = it;
 
 		next.position = next_position;
+		next.bucket_hint = next_hint;
 		if (call->nrecs > 0)
 			next.min_arrival = 0;	/* later records arrive later still */
 		next.created = GetCurrentTimestamp();
@@ -606,7 +719,8 @@ emit_to_array(GetCall *call, Datum *values)
 
 /*
  * kinesis.get_records(shard_iterator, "limit")
- *		OUT records kinesis.record[], next_shard_iterator, millis_behind_latest.
+ *		OUT records kinesis.record[], next_shard_iterator, millis_behind_latest,
+ *		child_shards.
  */
 Datum
 kinesis_get_records(PG_FUNCTION_ARGS)
@@ -615,8 +729,8 @@ kinesis_get_records(PG_FUNCTION_ARGS)
 	TupleDesc	recdesc;
 	RecordArray arr;
 	GetCall		call = {0};
-	Datum		values[3];
-	bool		nulls[3] = {false, false, false};
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, true};
 	Datum		result;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -634,6 +748,11 @@ kinesis_get_records(PG_FUNCTION_ARGS)
 	else
 		values[1] = CStringGetTextDatum(call.next_iterator);
 	values[2] = Int64GetDatum(call.millis_behind);
+	if (call.has_child_shards && call.child_shards != (Datum) 0)
+	{
+		values[3] = call.child_shards;
+		nulls[3] = false;
+	}
 	result = HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls));
 	/* the array was copied into the result: give back an oversized buffer */
 	if (record_buf_size > RECORD_ARRAY_KEEP)
@@ -692,12 +811,13 @@ emit_to_rows(GetCall *call, Datum *values)
  * kinesis.read_records(shard_iterator, "limit")
  *		RETURNS TABLE (sequence_number, approximate_arrival_timestamp, data,
  *		partition_key, encryption_type, next_shard_iterator,
- *		millis_behind_latest).
+ *		millis_behind_latest, child_shards).
  *
  * GetRecords as rows, one per record, for SQL consumers and for clients
  * that read large batches: no array is built, so nothing is materialized
  * twice.  The last row carries next_shard_iterator and millis_behind_latest
- * (NULL on the others); a call that returns no record returns one row whose
+ * (NULL on the others), and child_shards when the closed shard is drained;
+ * a call that returns no record returns one row whose
  * record columns are NULL, so the next iterator is never lost.
  */
 Datum
@@ -733,6 +853,11 @@ kinesis_read_records(PG_FUNCTION_ARGS)
 	}
 	rs.values[6] = Int64GetDatum(call.millis_behind);
 	rs.nulls[6] = false;
+	if (call.has_child_shards && call.child_shards != (Datum) 0)
+	{
+		rs.values[7] = call.child_shards;
+		rs.nulls[7] = false;
+	}
 	tuplestore_putvalues(rs.store, rs.desc, rs.values, rs.nulls);
 	MemoryContextDelete(rs.heldcxt);
 	return (Datum) 0;

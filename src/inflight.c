@@ -24,7 +24,12 @@
  * Entries are a cache: one whose shard has nothing in flight may be
  * recycled when the table is full, and an entry created later re-derives
  * its counter from storage (the largest stored counter, or the shard's
- * seq_floor).  After a crash the postmaster re-initialises shared memory
+ * seq_floor), read with a fresh snapshot rather than the cached map.
+ *
+ * The entry also chooses the time bucket each record goes to: the newest
+ * bucket the putting backend knows of, but never one older than the shard
+ * last used.  So a shard's counters never go down from one bucket to the
+ * next, and a reader can walk the buckets in order.  After a crash the postmaster re-initialises shared memory
  * and every in-flight transaction has been aborted, so starting empty is
  * correct; counters are re-derived the same way.
  *
@@ -50,7 +55,9 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "catalog/pg_type.h"
 #include "executor/executor.h"
+#include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -59,6 +66,8 @@
 #include "storage/lwlock.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
@@ -81,6 +90,7 @@ typedef struct InflightEntry
 	InflightKey key;			/* hash key: must be first */
 	int64		next_counter;	/* next counter to hand out */
 	TimestampTz last_arrival;	/* keeps arrival times monotonic */
+	int32		last_bucket;	/* newest bucket the shard has written */
 	int			ninflight;		/* number of nonzero slots */
 	int64		slots[FLEXIBLE_ARRAY_MEMBER];	/* by pgprocno: first counter
 												 * of the backend's current
@@ -109,6 +119,7 @@ static int	touched_capacity = 0;
 static bool callback_registered = false;
 
 PG_FUNCTION_INFO_V1(kinesis_inflight_stats);
+PG_FUNCTION_INFO_V1(kinesis_shard_last_counter);
 
 static Size
 inflight_entry_size(void)
@@ -248,28 +259,29 @@ kinesis_inflight_init_backend(void)
 }
 
 /*
- * stored_max_counter
- *		The largest counter of the shard's records visible to a fresh
- *		snapshot (0 if none): one backward probe of the primary key.
+ * probe_bucket
+ *		The largest counter of the shard in one bucket table visible to
+ *		snap, or 0: one backward probe of its primary key.  *gone is set if
+ *		the table no longer exists.
  */
 static int64
-stored_max_counter(int32 stream_id, int32 shard_index)
+probe_bucket(Oid relid, int32 shard_index, Snapshot snap, bool *gone)
 {
 	Relation	rel;
 	Relation	idx;
 	IndexScanDesc scan;
-	ScanKeyData keys[2];
+	ScanKeyData key;
 	TupleTableSlot *slot;
-	Snapshot	snap;
 	int64		result = 0;
 
-	rel = table_open(kinesis_records_relid(), AccessShareLock);
+	rel = OidIsValid(relid) ? try_table_open(relid, AccessShareLock) : NULL;
+	*gone = (rel == NULL);
+	if (rel == NULL)
+		return 0;
 	idx = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
-	snap = RegisterSnapshot(GetLatestSnapshot());
-	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(stream_id));
-	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(shard_index));
-	scan = index_beginscan(rel, idx, snap, 2, 0);
-	index_rescan(scan, keys, 2, NULL, 0);
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(shard_index));
+	scan = index_beginscan(rel, idx, snap, 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
 	slot = table_slot_create(rel, NULL);
 	if (index_getnext_slot(scan, BackwardScanDirection, slot))
 	{
@@ -279,10 +291,97 @@ stored_max_counter(int32 stream_id, int32 shard_index)
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	index_endscan(scan);
-	UnregisterSnapshot(snap);
 	index_close(idx, AccessShareLock);
 	table_close(rel, AccessShareLock);
 	return result;
+}
+
+/*
+ * stored_tip
+ *		The largest counter the shard has used according to storage: its
+ *		newest stored record, or its seq_floor (kept by trimming) when that
+ *		is larger; *bucket receives the bucket holding the record (-1 if
+ *		none).  The catalog is read with a fresh snapshot, not through the
+ *		cached map, which may be older than a bucket or a trim.  If a bucket
+ *		vanishes between the catalog read and the probe, a trim committed
+ *		meanwhile: read again.
+ */
+static int64
+stored_tip(int32 stream_id, int32 shard_index, int32 *bucket)
+{
+	static SPIPlanPtr plan = NULL;
+
+	for (;;)
+	{
+		Datum		args[2];
+		Oid			argtypes[2] = {INT4OID, INT4OID};
+		Snapshot	snap;
+		int64		result = 0;
+		bool		retry = false;
+		Datum	   *buckets = NULL;
+		int			nbuckets = 0;
+		int			i;
+		MemoryContext caller = CurrentMemoryContext;
+
+		*bucket = -1;
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (plan == NULL)
+		{
+			plan = SPI_prepare("SELECT (SELECT h.seq_floor FROM kinesis.shard_meta h "
+							   "         WHERE h.stream_id = $1 AND h.shard_index = $2), "
+							   "       ARRAY(SELECT b.bucket FROM kinesis.buckets b "
+							   "              WHERE b.stream_id = $1 ORDER BY b.bucket DESC)",
+							   2, argtypes);
+			if (plan == NULL)
+				elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+			SPI_keepplan(plan);
+		}
+		args[0] = Int32GetDatum(stream_id);
+		args[1] = Int32GetDatum(shard_index);
+		snap = RegisterSnapshot(GetLatestSnapshot());
+		if (SPI_execute_snapshot(plan, args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT ||
+			SPI_processed != 1)
+			elog(ERROR, "reading the shard's storage state failed");
+		else
+		{
+			bool		isnull;
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+			MemoryContext old;
+
+			result = isnull ? 0 : DatumGetInt64(d);
+			d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+			old = MemoryContextSwitchTo(caller);
+			deconstruct_array(DatumGetArrayTypePCopy(d), INT4OID, 4, true, TYPALIGN_INT,
+							  &buckets, NULL, &nbuckets);
+			MemoryContextSwitchTo(old);
+		}
+		SPI_finish();
+
+		for (i = 0; i < nbuckets; i++)
+		{
+			int32		b = DatumGetInt32(buckets[i]);
+			bool		gone;
+			int64		c = probe_bucket(kinesis_bucket_table(stream_id, b), shard_index,
+										 snap, &gone);
+
+			if (gone)
+			{
+				retry = true;
+				break;
+			}
+			if (c > 0)
+			{
+				result = Max(result, c);
+				*bucket = b;
+				break;
+			}
+		}
+		UnregisterSnapshot(snap);
+		if (!retry)
+			return result;
+		CHECK_FOR_INTERRUPTS();
+	}
 }
 
 /*
@@ -346,6 +445,7 @@ lock_entry(KinesisStream *stream, KinesisShard *shard, LWLockMode mode, LWLock *
 		InflightEntry *e;
 		uint64		recycled;
 		int64		stored;
+		int32		stored_bucket;
 		bool		found;
 
 		LWLockAcquire(inflight_shared->map_lock, LW_SHARED);
@@ -360,8 +460,7 @@ lock_entry(KinesisStream *stream, KinesisShard *shard, LWLockMode mode, LWLock *
 
 		/* not tracked: derive the counter from storage, then add it */
 		recycled = pg_atomic_read_u64(&inflight_shared->recycled);
-		stored = Max(stored_max_counter(key.stream_id, key.shard_index),
-					 shard->seq_floor);
+		stored = stored_tip(key.stream_id, key.shard_index, &stored_bucket);
 
 		LWLockAcquire(inflight_shared->map_lock, LW_EXCLUSIVE);
 		if (pg_atomic_read_u64(&inflight_shared->recycled) != recycled)
@@ -390,6 +489,7 @@ lock_entry(KinesisStream *stream, KinesisShard *shard, LWLockMode mode, LWLock *
 		{
 			e->next_counter = stored + 1;
 			e->last_arrival = 0;
+			e->last_bucket = stored_bucket;
 			e->ninflight = 0;
 			memset(e->slots, 0, sizeof(int64) * MaxBackends);
 		}
@@ -404,12 +504,14 @@ lock_entry(KinesisStream *stream, KinesisShard *shard, LWLockMode mode, LWLock *
  *		Take the shard's next counter (at least min_counter) and register it
  *		as in flight for this transaction, in one critical section.  The
  *		arrival time is taken under the same lock and never goes backwards,
- *		so arrival order follows counter order within a shard.
+ *		so arrival order follows counter order within a shard; so is the
+ *		bucket (*bucket), which never goes backwards either.
  */
 int64
 kinesis_allocate_seq(KinesisStream *stream, KinesisShard *shard,
-					 int64 min_counter, TimestampTz *arrival)
+					 int64 min_counter, TimestampTz *arrival, int32 *bucket)
 {
+	int32		newest = kinesis_newest_bucket(stream);
 	InflightEntry *e;
 	LWLock	   *lock;
 	int64		counter;
@@ -445,10 +547,13 @@ kinesis_allocate_seq(KinesisStream *stream, KinesisShard *shard,
 		touched[ntouched].key = e->key;
 		ntouched++;
 	}
-	now = GetCurrentTimestamp();
+	now = kinesis_now();
 	if (now < e->last_arrival)
 		now = e->last_arrival;
 	e->last_arrival = now;
+	if (newest > e->last_bucket)
+		e->last_bucket = newest;
+	*bucket = e->last_bucket;
 	LWLockRelease(lock);
 
 	*arrival = now;
@@ -492,6 +597,44 @@ kinesis_watermark(KinesisStream *stream, KinesisShard *shard)
 	}
 	LWLockRelease(lock);
 	return w;
+}
+
+/*
+ * kinesis_last_counter
+ *		The last counter the shard has handed out (0 if none).  Final only
+ *		while the caller holds the stream lock exclusively, as a split or
+ *		merge does when it closes the shard.
+ */
+int64
+kinesis_last_counter(KinesisStream *stream, KinesisShard *shard)
+{
+	LWLock	   *lock;
+	InflightEntry *e = lock_entry(stream, shard, LW_SHARED, &lock);
+	int64		last = e->next_counter - 1;
+
+	LWLockRelease(lock);
+	return last;
+}
+
+/*
+ * kinesis._shard_last_counter(stream_id, shard_index)
+ *		kinesis_last_counter() for the control plane, which closes shards.
+ */
+Datum
+kinesis_shard_last_counter(PG_FUNCTION_ARGS)
+{
+	int32		stream_id = PG_GETARG_INT32(0);
+	int32		shard_index = PG_GETARG_INT32(1);
+	KinesisStream *stream;
+	KinesisShard *shard;
+
+	kinesis_require_preload();
+	kinesis_inflight_init_backend();
+	stream = kinesis_lookup_stream_by_id(stream_id);
+	shard = stream != NULL ? kinesis_find_shard(stream, shard_index) : NULL;
+	if (shard == NULL)
+		elog(ERROR, "shard %d of stream %d does not exist", shard_index, stream_id);
+	PG_RETURN_INT64(kinesis_last_counter(stream, shard));
 }
 
 /*

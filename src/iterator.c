@@ -41,7 +41,7 @@ PG_FUNCTION_INFO_V1(kinesis_token_decode);
 
 #define TOKEN_MAC_LEN		16
 #define TOKEN_KIND_ITERATOR	'I'
-#define ITERATOR_FIXED_LEN	(4 + 4 + 8 + 8 + 8 + 4)
+#define ITERATOR_FIXED_LEN	(4 + 4 + 8 + 8 + 8 + 4 + 4)
 #define ITERATOR_TTL_MS		300000
 
 static uint8 token_key[32];
@@ -220,6 +220,7 @@ kinesis_iterator_encode(const KinesisIterator *it)
 	put_u64(payload + 16, (uint64) it->min_arrival);
 	put_u64(payload + 24, (uint64) it->created);
 	put_u32(payload + 32, nonce);
+	put_u32(payload + 36, (uint32) it->bucket_hint);
 	Assert(namelen <= 128);
 	memcpy(payload + ITERATOR_FIXED_LEN, it->stream_name, namelen);
 	return token_encode(TOKEN_KIND_ITERATOR, payload, ITERATOR_FIXED_LEN + namelen);
@@ -262,6 +263,7 @@ kinesis_iterator_decode(const char *token, KinesisIterator *it)
 	it->position = (int64) get_u64(p + 8);
 	it->min_arrival = (TimestampTz) get_u64(p + 16);
 	it->created = (TimestampTz) get_u64(p + 24);
+	it->bucket_hint = (int32) get_u32(p + 36);
 	if (it->created <= 0 || it->created > now + USECS_PER_SEC)
 		kinesis_raise(KX_INVALID_ARGUMENT, "Invalid ShardIterator.");
 	if (now - it->created > (int64) ITERATOR_TTL_MS * 1000)

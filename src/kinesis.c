@@ -2,7 +2,8 @@
  *
  * kinesis.c
  *		Module set-up for the kinesis extension: PG_MODULE_MAGIC, the GUCs,
- *		and the shared-memory hooks.
+ *		the shared-memory hooks, the background worker registration and the
+ *		extension's clock.
  *
  * The library must be loaded through shared_preload_libraries: the
  * in-flight table that keeps readers gap-free (inflight.c) lives in shared
@@ -16,7 +17,9 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/timestamp.h"
 
 #include "kinesis.h"
 
@@ -29,6 +32,14 @@ char	   *kinesis_region = NULL;
 char	   *kinesis_account_id = NULL;
 int			kinesis_shard_limit = 500;
 int			kinesis_max_tracked_shards = 1024;
+int			kinesis_test_clock_offset = 0;
+static int	kinesis_create_delay = 0;
+static int	kinesis_delete_delay = 0;
+static int	kinesis_update_delay = 0;
+static int	kinesis_max_scalings = 10;
+static int	kinesis_maintenance_lock_timeout = 100;
+
+PG_FUNCTION_INFO_V1(kinesis_now_sql);
 
 /* true when loaded by shared_preload_libraries */
 bool		kinesis_preloaded = false;
@@ -85,12 +96,92 @@ _PG_init(void)
 							0,
 							NULL, NULL, NULL);
 
+	DefineCustomIntVariable("kinesis.test_clock_offset",
+							"For tests only: seconds added to the clock that puts, retention and maintenance use.",
+							"Lets tests exercise retention without waiting for hours. Never set it in production: arrival times and sequence numbers follow it.",
+							&kinesis_test_clock_offset,
+							0,
+							0, 400 * 24 * 3600,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("kinesis.create_stream_delay",
+							"How long a new stream stays CREATING before maintenance makes it ACTIVE.",
+							"Emulates AWS timing for testing applications' waiting logic; 0 means at the next maintenance run.",
+							&kinesis_create_delay,
+							0,
+							0, 3600 * 1000,
+							PGC_SUSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("kinesis.delete_stream_delay",
+							"How long a deleted stream stays DELETING before maintenance removes it.",
+							NULL,
+							&kinesis_delete_delay,
+							0,
+							0, 3600 * 1000,
+							PGC_SUSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("kinesis.update_stream_delay",
+							"How long a split, merge or UpdateShardCount keeps the stream UPDATING before maintenance applies it.",
+							NULL,
+							&kinesis_update_delay,
+							0,
+							0, 3600 * 1000,
+							PGC_SUSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("kinesis.max_scalings_per_day",
+							"UpdateShardCount calls allowed per stream in a rolling 24 hours.",
+							NULL,
+							&kinesis_max_scalings,
+							10,
+							1, 1000000,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("kinesis.maintenance_lock_timeout",
+							"How long maintenance waits for a lock before it skips a task and retries later.",
+							NULL,
+							&kinesis_maintenance_lock_timeout,
+							100,
+							1, 60 * 1000,
+							PGC_SUSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("kinesis.worker",
+							 "Run the maintenance worker in every database that has the extension.",
+							 "When off, schedule kinesis.run_maintenance() instead (for example with pg_cron).",
+							 &kinesis_worker_enabled,
+							 true,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("kinesis.worker_naptime",
+							"Longest time a maintenance worker sleeps between runs.",
+							"Requests wake the worker at once; the nap bounds how late time-based work (delays, trimming) happens.",
+							&kinesis_worker_naptime,
+							1000,
+							10, 3600 * 1000,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("kinesis");
 
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 
 	kinesis_preloaded = true;
+	kinesis_worker_register();
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = kinesis_shmem_request;
 	prev_shmem_startup_hook = shmem_startup_hook;
@@ -131,6 +222,7 @@ kinesis_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	kinesis_inflight_shmem_request();
+	kinesis_worker_shmem_request();
 }
 
 /*
@@ -143,6 +235,7 @@ kinesis_shmem_startup(void)
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
 	kinesis_inflight_shmem_startup();
+	kinesis_worker_shmem_startup();
 }
 
 /*
@@ -158,4 +251,25 @@ kinesis_require_preload(void)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("kinesis must be loaded via shared_preload_libraries"),
 				 errhint("Add kinesis to shared_preload_libraries in postgresql.conf and restart the server.")));
+}
+
+/*
+ * kinesis_now
+ *		The clock of puts, retention and maintenance: the current time plus
+ *		kinesis.test_clock_offset (0 outside tests).
+ */
+TimestampTz
+kinesis_now(void)
+{
+	return GetCurrentTimestamp() + (int64) kinesis_test_clock_offset * USECS_PER_SEC;
+}
+
+/*
+ * kinesis._now()
+ *		kinesis_now() for the SQL control plane.
+ */
+Datum
+kinesis_now_sql(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TIMESTAMPTZ(kinesis_now());
 }

@@ -3,12 +3,14 @@
  * kinesis.h
  *		Declarations shared by the files of the kinesis extension.
  *
- * The extension keeps Kinesis streams in three catalog tables
- * (kinesis.stream_meta, kinesis.shard_meta, kinesis.records).  The C code
- * owns the data plane: routing (hashkey.c), sequence numbers (seqnum.c),
- * the per-backend shard map (shardmap.c), the shared in-flight table that
- * makes readers gap-free (inflight.c), iterators (iterator.c), put (put.c)
- * and get (get.c).  errors.c maps Kinesis exceptions to SQLSTATEs.
+ * The extension keeps Kinesis streams in catalog tables (kinesis.stream_meta,
+ * kinesis.shard_meta, kinesis.buckets) and their records in per-stream time
+ * buckets inheriting from kinesis.records.  The C code owns the data plane:
+ * routing (hashkey.c), sequence numbers (seqnum.c), the per-backend shard
+ * map (shardmap.c), the shared in-flight table that makes readers gap-free
+ * (inflight.c), iterators (iterator.c), put (put.c) and get (get.c); and
+ * the background workers that carry out transitions and trimming
+ * (worker.c).  errors.c maps Kinesis exceptions to SQLSTATEs.
  *
  *-------------------------------------------------------------------------
  */
@@ -85,8 +87,10 @@ extern char *kinesis_account_id;
 extern int	kinesis_shard_limit;
 extern int	kinesis_max_tracked_shards;
 extern bool kinesis_preloaded;
+extern int	kinesis_test_clock_offset;
 
 extern void kinesis_require_preload(void);
+extern TimestampTz kinesis_now(void);
 
 /* ------------------------------------------------------------------------
  * hashkey.c: 128-bit hash keys
@@ -147,7 +151,16 @@ typedef struct KinesisShard
 	int64		create_epoch;	/* seconds; embedded in sequence numbers */
 	int64		ending_counter; /* valid when !open */
 	int64		seq_floor;		/* counters <= this were used before */
+	int32		parent_index;	/* -1 when none */
+	int32		adjacent_parent_index;	/* -1 when none */
 } KinesisShard;
+
+/* one time bucket of a stream: table kinesis.records_<stream_id>_<bucket> */
+typedef struct KinesisBucket
+{
+	int32		bucket;
+	Oid			relid;
+} KinesisBucket;
 
 typedef struct KinesisStream
 {
@@ -160,6 +173,8 @@ typedef struct KinesisStream
 	KinesisShard *shards;		/* sorted by shard_index */
 	int			nopen;
 	KinesisShard **open_by_hash;	/* open shards sorted by start_hash */
+	int			nbuckets;
+	KinesisBucket *buckets;		/* sorted by bucket number */
 } KinesisStream;
 
 extern uint64 kinesis_shardmap_generation;
@@ -169,7 +184,9 @@ extern KinesisShard *kinesis_find_shard(KinesisStream *stream, int32 shard_index
 extern KinesisShard *kinesis_route(KinesisStream *stream, kinesis_u128 hash);
 extern void kinesis_lock_stream(int32 stream_id, bool exclusive);
 extern Oid	kinesis_relid(const char *relname);
-extern Oid	kinesis_records_relid(void);
+extern Oid	kinesis_bucket_relid(KinesisStream *stream, int32 bucket);
+extern Oid	kinesis_bucket_table(int32 stream_id, int32 bucket);
+extern int32 kinesis_newest_bucket(KinesisStream *stream);
 extern char *kinesis_shard_id(int32 shard_index);
 extern bool kinesis_parse_shard_id(const char *s, int32 *shard_index);
 
@@ -181,7 +198,9 @@ extern void kinesis_inflight_shmem_request(void);
 extern void kinesis_inflight_shmem_startup(void);
 extern void kinesis_inflight_init_backend(void);
 extern int64 kinesis_allocate_seq(KinesisStream *stream, KinesisShard *shard,
-								   int64 min_counter, TimestampTz *arrival);
+								   int64 min_counter, TimestampTz *arrival,
+								   int32 *bucket);
+extern int64 kinesis_last_counter(KinesisStream *stream, KinesisShard *shard);
 extern int64 kinesis_watermark(KinesisStream *stream, KinesisShard *shard);
 
 /* ------------------------------------------------------------------------
@@ -195,11 +214,23 @@ typedef struct KinesisIterator
 	int64		position;		/* first counter to read */
 	TimestampTz min_arrival;	/* AT_TIMESTAMP filter, 0 when none */
 	TimestampTz created;		/* when the iterator was issued */
+	int32		bucket_hint;	/* no record at or after position lies in
+								 * an older bucket; -1 when unknown */
 	char		stream_name[129];	/* for error messages */
 } KinesisIterator;
 
 extern char *kinesis_iterator_encode(const KinesisIterator *it);
 extern void kinesis_iterator_decode(const char *token, KinesisIterator *it);
+
+/* ------------------------------------------------------------------------
+ * worker.c: the maintenance launcher and per-database workers
+ * ------------------------------------------------------------------------
+ */
+extern bool kinesis_worker_enabled;
+extern int	kinesis_worker_naptime;
+extern void kinesis_worker_register(void);
+extern void kinesis_worker_shmem_request(void);
+extern void kinesis_worker_shmem_startup(void);
 
 /* ------------------------------------------------------------------------
  * put.c

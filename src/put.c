@@ -132,47 +132,91 @@ check_explicit_hash_key(const char *explicit_hash_key)
 }
 
 /*
+ * BucketTarget: the bucket table insert_records currently writes to.
+ */
+typedef struct BucketTarget
+{
+	int32		bucket;			/* -1 when nothing is open */
+	Relation	rel;
+	CatalogIndexState indstate;
+} BucketTarget;
+
+/*
+ * open_bucket
+ *		Make t the table of the given bucket.  Only a transaction that has
+ *		stayed open for about a retention period could be handed a bucket
+ *		that trimming has dropped since (its map would be that old); it gets
+ *		an error rather than a record in the wrong place.
+ */
+static void
+open_bucket(BucketTarget *t, KinesisStream *stream, int32 bucket)
+{
+	Oid			relid;
+	Relation	rel = NULL;
+
+	if (t->bucket == bucket)
+		return;
+	if (t->bucket >= 0)
+	{
+		CatalogCloseIndexes(t->indstate);
+		table_close(t->rel, NoLock);
+		t->bucket = -1;
+	}
+	relid = bucket >= 0 ? kinesis_bucket_relid(stream, bucket) : InvalidOid;
+	if (OidIsValid(relid))
+		rel = try_table_open(relid, RowExclusiveLock);
+	if (rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("bucket %d of stream \"%s\" does not exist", bucket, stream->name),
+				 errhint("Retry the put; the stream's storage changed while it ran.")));
+	t->rel = rel;
+	t->indstate = CatalogOpenIndexes(rel);
+	t->bucket = bucket;
+}
+
+/*
  * insert_records
- *		Allocate counters and insert the rows.  Counters are taken in array
- *		order, so records of one call to one shard keep their order.  The
- *		row is inserted with simple_heap_insert plus index maintenance (the
- *		CatalogTupleInsertWithInfo helpers work on any table without
- *		expression or partial indexes, which kinesis.records has not).  A
- *		multi-insert was measured and was no faster for 500 records.
+ *		Allocate counters and insert the rows into their buckets.  Counters
+ *		are taken in array order, so records of one call to one shard keep
+ *		their order.  The row is inserted with simple_heap_insert plus index
+ *		maintenance (the CatalogTupleInsertWithInfo helpers work on any table
+ *		without expression or partial indexes, which bucket tables have
+ *		not).  A multi-insert was measured and was no faster for 500
+ *		records.
  */
 static void
 insert_records(KinesisStream *stream, PendingRecord *recs, int n)
 {
-	Relation	rel;
-	CatalogIndexState indstate;
-	TupleDesc	desc;
+	BucketTarget target = {-1, NULL, NULL};
 	int			i;
 
 	kinesis_inflight_init_backend();
-	rel = table_open(kinesis_records_relid(), RowExclusiveLock);
-	indstate = CatalogOpenIndexes(rel);
-	desc = RelationGetDescr(rel);
-
 	for (i = 0; i < n; i++)
 	{
 		PendingRecord *r = &recs[i];
 		Datum		values[6];
 		bool		nulls[6] = {false, false, false, false, false, false};
 		HeapTuple	tup;
+		int32		bucket;
 
-		r->counter = kinesis_allocate_seq(stream, r->shard, r->min_counter, &r->arrival);
+		r->counter = kinesis_allocate_seq(stream, r->shard, r->min_counter, &r->arrival, &bucket);
+		open_bucket(&target, stream, bucket);
 		values[0] = Int32GetDatum(stream->stream_id);
 		values[1] = Int32GetDatum(r->shard->shard_index);
 		values[2] = Int64GetDatum(r->counter);
 		values[3] = TimestampTzGetDatum(r->arrival);
 		values[4] = PointerGetDatum(r->partition_key_text);
 		values[5] = PointerGetDatum(r->data);
-		tup = heap_form_tuple(desc, values, nulls);
-		CatalogTupleInsertWithInfo(rel, tup, indstate);
+		tup = heap_form_tuple(RelationGetDescr(target.rel), values, nulls);
+		CatalogTupleInsertWithInfo(target.rel, tup, target.indstate);
 		heap_freetuple(tup);
 	}
-	CatalogCloseIndexes(indstate);
-	table_close(rel, NoLock);
+	if (target.bucket >= 0)
+	{
+		CatalogCloseIndexes(target.indstate);
+		table_close(target.rel, NoLock);
+	}
 }
 
 /*

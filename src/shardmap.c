@@ -30,6 +30,7 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "storage/lmgr.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -64,7 +65,6 @@ uint64		kinesis_shardmap_generation = 0;
 static bool callback_registered = false;
 static Oid	stream_meta_relid = InvalidOid;
 static Oid	shard_meta_relid = InvalidOid;
-static Oid	records_relid = InvalidOid;
 static SPIPlanPtr load_by_name_plan = NULL;
 static SPIPlanPtr load_by_id_plan = NULL;
 
@@ -113,13 +113,12 @@ static void
 shardmap_relcache_cb(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || relid == stream_meta_relid ||
-		relid == shard_meta_relid || relid == records_relid)
+		relid == shard_meta_relid)
 	{
 		shardmap_valid = false;
 		kinesis_shardmap_generation++;
 		stream_meta_relid = InvalidOid;
 		shard_meta_relid = InvalidOid;
-		records_relid = InvalidOid;
 	}
 }
 
@@ -183,6 +182,77 @@ compare_start_hash(const void *a, const void *b)
 }
 
 /*
+ * bucket_table_relid
+ *		The OID of kinesis.records_<stream_id>_<bucket>, or InvalidOid if
+ *		there is no such table (yet, or any more).
+ */
+Oid
+kinesis_bucket_table(int32 stream_id, int32 bucket)
+{
+	char		name[NAMEDATALEN];
+	Oid			nsp = get_namespace_oid("kinesis", false);
+
+	snprintf(name, sizeof(name), "records_%d_%d", stream_id, bucket);
+	return get_relname_relid(name, nsp);
+}
+
+/*
+ * load_buckets
+ *		Fill the stream's bucket list (in shardmap_cxt) from the sorted
+ *		array of its bucket numbers.
+ */
+static void
+load_buckets(KinesisStream *stream, ArrayType *arr)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
+
+	deconstruct_array(arr, INT4OID, 4, true, TYPALIGN_INT, &elems, &nulls, &n);
+	stream->buckets = palloc0(sizeof(KinesisBucket) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		KinesisBucket *b = &stream->buckets[stream->nbuckets];
+
+		b->bucket = DatumGetInt32(elems[i]);
+		b->relid = kinesis_bucket_table(stream->stream_id, b->bucket);
+		if (OidIsValid(b->relid))
+			stream->nbuckets++;
+	}
+}
+
+/*
+ * kinesis_bucket_relid
+ *		The table of one of the stream's buckets.  A bucket the cached map
+ *		does not know yet (another backend started it after the map was
+ *		read) is looked up in the catalog after taking in pending
+ *		invalidations.  InvalidOid if the table does not exist.
+ */
+Oid
+kinesis_bucket_relid(KinesisStream *stream, int32 bucket)
+{
+	int			i;
+
+	for (i = stream->nbuckets - 1; i >= 0; i--)
+		if (stream->buckets[i].bucket == bucket)
+			return stream->buckets[i].relid;
+	AcceptInvalidationMessages();
+	return kinesis_bucket_table(stream->stream_id, bucket);
+}
+
+/*
+ * kinesis_newest_bucket
+ *		The bucket puts write to: the stream's newest.  -1 if it has none
+ *		(a stream that is still CREATING).
+ */
+int32
+kinesis_newest_bucket(KinesisStream *stream)
+{
+	return stream->nbuckets > 0 ? stream->buckets[stream->nbuckets - 1].bucket : -1;
+}
+
+/*
  * shardmap_load
  *		Read one stream and its shards with a fresh snapshot (so that a
  *		REPEATABLE READ caller cannot cache an outdated map for later
@@ -196,7 +266,10 @@ shardmap_load(bool by_id, const char *name, int32 stream_id)
 		"SELECT s.stream_id, s.stream_name::text, s.stream_status, "
 		"       s.retention_period_hours, s.encryption_type, "
 		"       h.shard_index, h.starting_hash_key::text, h.ending_hash_key::text, "
-		"       h.create_epoch, h.closed_at IS NULL, h.ending_counter, h.seq_floor "
+		"       h.create_epoch, h.closed_at IS NULL, h.ending_counter, h.seq_floor, "
+		"       h.parent_shard_index, h.adjacent_parent_shard_index, "
+		"       ARRAY(SELECT b.bucket FROM kinesis.buckets b "
+		"              WHERE b.stream_id = s.stream_id ORDER BY b.bucket) "
 		"  FROM kinesis.stream_meta s "
 		"  LEFT JOIN kinesis.shard_meta h ON h.stream_id = s.stream_id "
 		" WHERE %s";
@@ -251,6 +324,7 @@ shardmap_load(bool by_id, const char *name, int32 stream_id)
 		if (i == 0)
 		{
 			stream->stream_id = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
+			load_buckets(stream, DatumGetArrayTypeP(SPI_getbinval(tup, desc, 15, &isnull)));
 			strlcpy(stream->name, SPI_getvalue(tup, desc, 2), sizeof(stream->name));
 			strlcpy(stream->status, SPI_getvalue(tup, desc, 3), sizeof(stream->status));
 			stream->retention_hours = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
@@ -272,6 +346,12 @@ shardmap_load(bool by_id, const char *name, int32 stream_id)
 		sh->ending_counter = sh->open ? 0 :
 			DatumGetInt64(SPI_getbinval(tup, desc, 11, &isnull));
 		sh->seq_floor = DatumGetInt64(SPI_getbinval(tup, desc, 12, &isnull));
+		sh->parent_index = DatumGetInt32(SPI_getbinval(tup, desc, 13, &isnull));
+		if (isnull)
+			sh->parent_index = -1;
+		sh->adjacent_parent_index = DatumGetInt32(SPI_getbinval(tup, desc, 14, &isnull));
+		if (isnull)
+			sh->adjacent_parent_index = -1;
 		if (sh->open)
 			nopen++;
 	}
@@ -394,17 +474,6 @@ kinesis_lock_stream(int32 stream_id, bool exclusive)
 {
 	LockDatabaseObject(cached_relid(&stream_meta_relid, "stream_meta"), (Oid) stream_id, 0,
 					   exclusive ? AccessExclusiveLock : AccessShareLock);
-}
-
-/*
- * kinesis_records_relid
- *		OID of kinesis.records, cached with the shard map (the hot paths
- *		open it on every call).
- */
-Oid
-kinesis_records_relid(void)
-{
-	return cached_relid(&records_relid, "records");
 }
 
 /*

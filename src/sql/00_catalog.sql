@@ -1,9 +1,10 @@
 -- kinesis extension, version 1.0: catalog tables.
 --
--- Three tables hold everything: stream_meta (one row per stream),
--- shard_meta (one row per shard, open or closed) and records (the per-shard
--- ordered logs).  Users read them through the views in 30_views.sql and
--- change them only through the API functions.
+-- stream_meta (one row per stream), shard_meta (one row per shard, open or
+-- closed), records (the per-shard ordered logs, stored in time buckets that
+-- inherit from it) and buckets (which bucket tables a stream has).  Users
+-- read them through the views in 30_views.sql and change them only through
+-- the API functions.
 
 \echo Use "CREATE EXTENSION kinesis" to load this file. \quit
 
@@ -19,10 +20,13 @@ CREATE TABLE kinesis.stream_meta (
     encryption_type           text NOT NULL DEFAULT 'NONE'
         CHECK (encryption_type IN ('NONE', 'KMS')),
     key_id                    text,
-    enhanced_monitoring       text[] NOT NULL DEFAULT '{}'
+    enhanced_monitoring       text[] NOT NULL DEFAULT '{}',
+    status_since              timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    pending                   jsonb,
+    scaling_history           timestamptz[] NOT NULL DEFAULT '{}'
 );
 COMMENT ON TABLE kinesis.stream_meta IS
-    'One row per Kinesis stream. Changed only through kinesis.create_stream() and the other control-plane functions.';
+    'One row per Kinesis stream. Changed only through kinesis.create_stream() and the other control-plane functions. status_since is when stream_status last changed; pending is the transition the maintenance worker still has to carry out (CREATING, DELETING, UPDATING); scaling_history holds the times of the UpdateShardCount calls of the last 24 hours.';
 
 CREATE TABLE kinesis.shard_meta (
     stream_id                   integer NOT NULL
@@ -52,10 +56,32 @@ CREATE TABLE kinesis.records (
     arrival       timestamptz NOT NULL,
     partition_key text NOT NULL,
     data          bytea NOT NULL,
-    PRIMARY KEY (stream_id, shard_index, seq)
+    CONSTRAINT records_only_in_buckets CHECK (false) NO INHERIT
 );
 COMMENT ON TABLE kinesis.records IS
-    'The per-shard ordered logs. seq is the per-shard counter embedded in the 56-digit sequence number; arrival is ApproximateArrivalTimestamp. Written by kinesis.put_record(s) and read by kinesis.get_records(); do not modify directly.';
+    'The per-shard ordered logs. Holds no rows itself: each stream''s records live in bucket tables kinesis.records_<stream_id>_<bucket> that inherit from it (see kinesis.buckets), so reading this table reads them all. seq is the per-shard counter embedded in the 56-digit sequence number; arrival is ApproximateArrivalTimestamp. Written by kinesis.put_record(s), read by kinesis.get_records(); do not modify directly.';
+
+CREATE TABLE kinesis.buckets (
+    stream_id  integer NOT NULL
+        REFERENCES kinesis.stream_meta (stream_id) ON DELETE CASCADE,
+    bucket     integer NOT NULL CHECK (bucket >= 0),
+    created_at timestamptz NOT NULL,
+    PRIMARY KEY (stream_id, bucket)
+);
+COMMENT ON TABLE kinesis.buckets IS
+    'The time buckets of each stream: table kinesis.records_<stream_id>_<bucket>, primary key (shard_index, seq). Puts write the newest bucket; the maintenance worker starts a new one every retention/8 and drops a bucket once every record in it has passed the retention period.';
+
+CREATE TABLE kinesis.maintenance_status (
+    stream_id   integer NOT NULL,
+    stream_name text NOT NULL,
+    task        text NOT NULL,
+    last_run    timestamptz NOT NULL,
+    outcome     text NOT NULL,
+    detail      text,
+    PRIMARY KEY (stream_id, task)
+);
+COMMENT ON TABLE kinesis.maintenance_status IS
+    'What maintenance last did per stream and task: outcome is done, nothing to do, skipped (detail says why, e.g. a contended lock) or error (detail holds the message). Read it through kinesis.maintenance.';
 
 CREATE TABLE kinesis.secrets (
     singleton    boolean PRIMARY KEY DEFAULT true CHECK (singleton),
@@ -71,4 +97,4 @@ REVOKE ALL ON kinesis.secrets FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('kinesis.stream_meta', '');
 SELECT pg_catalog.pg_extension_config_dump('kinesis.stream_meta_stream_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('kinesis.shard_meta', '');
-SELECT pg_catalog.pg_extension_config_dump('kinesis.records', '');
+SELECT pg_catalog.pg_extension_config_dump('kinesis.buckets', '');

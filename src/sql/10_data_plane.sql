@@ -14,6 +14,15 @@ CREATE TYPE kinesis.record AS (
 COMMENT ON TYPE kinesis.record IS
     'A data record as GetRecords returns it (Records[] member).';
 
+CREATE TYPE kinesis.child_shard AS (
+    shard_id          text,
+    parent_shards     text[],
+    starting_hash_key text,
+    ending_hash_key   text
+);
+COMMENT ON TYPE kinesis.child_shard IS
+    'A shard that a closed shard was split or merged into, as GetRecords ChildShards lists it at the end of the closed shard (HashKeyRange flattened into its two keys).';
+
 CREATE TYPE kinesis.put_records_request_entry AS (
     data              bytea,
     explicit_hash_key text,
@@ -105,6 +114,9 @@ CREATE TRIGGER stream_meta_invalidate
 CREATE TRIGGER shard_meta_invalidate
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON kinesis.shard_meta
     FOR EACH STATEMENT EXECUTE FUNCTION kinesis._shard_map_invalidate();
+CREATE TRIGGER buckets_invalidate
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON kinesis.buckets
+    FOR EACH STATEMENT EXECUTE FUNCTION kinesis._shard_map_invalidate();
 
 CREATE FUNCTION kinesis._token_encode(kind "char", payload bytea)
 RETURNS text
@@ -163,11 +175,12 @@ COMMENT ON FUNCTION kinesis.get_shard_iterator(text, text, text, text, timestamp
 CREATE FUNCTION kinesis.get_records(shard_iterator text, "limit" integer DEFAULT NULL,
                                     OUT records kinesis.record[],
                                     OUT next_shard_iterator text,
-                                    OUT millis_behind_latest bigint)
+                                    OUT millis_behind_latest bigint,
+                                    OUT child_shards kinesis.child_shard[])
 LANGUAGE C VOLATILE PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'kinesis_get_records';
 COMMENT ON FUNCTION kinesis.get_records(text, integer) IS
-    'GetRecords: up to "limit" (max 10,000) committed records, at most 10 MiB, in sequence order, never skipping one that commits later.';
+    'GetRecords: up to "limit" (max 10,000) committed records, at most 10 MiB, in sequence order, never skipping one that commits later. At the end of a closed shard next_shard_iterator is NULL and child_shards names its children.';
 
 CREATE FUNCTION kinesis.read_records(shard_iterator text, "limit" integer DEFAULT NULL)
 RETURNS TABLE (sequence_number text,
@@ -176,8 +189,16 @@ RETURNS TABLE (sequence_number text,
                partition_key text,
                encryption_type text,
                next_shard_iterator text,
-               millis_behind_latest bigint)
+               millis_behind_latest bigint,
+               child_shards kinesis.child_shard[])
 LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 1000
 AS 'MODULE_PATHNAME', 'kinesis_read_records';
 COMMENT ON FUNCTION kinesis.read_records(text, integer) IS
-    'GetRecords as rows: one row per record; the last row carries next_shard_iterator and millis_behind_latest, and a call with no record returns one row of NULL record columns.';
+    'GetRecords as rows: one row per record; the last row carries next_shard_iterator, millis_behind_latest and (at the end of a closed shard) child_shards, and a call with no record returns one row of NULL record columns.';
+
+CREATE FUNCTION kinesis._now()
+RETURNS timestamptz
+LANGUAGE C VOLATILE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'kinesis_now_sql';
+COMMENT ON FUNCTION kinesis._now() IS
+    'Internal: the clock of puts, retention and maintenance (the current time plus kinesis.test_clock_offset, which only tests set).';

@@ -1,5 +1,41 @@
 -- CreateStream and DeleteStream.
 
+CREATE FUNCTION kinesis._wake_worker()
+RETURNS void
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'kinesis_wake_worker';
+COMMENT ON FUNCTION kinesis._wake_worker() IS
+    'Internal: wake this database''s maintenance worker when the transaction commits (starting one if needed).';
+
+CREATE FUNCTION kinesis.maintenance_worker_pid()
+RETURNS integer
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'kinesis_worker_pid';
+COMMENT ON FUNCTION kinesis.maintenance_worker_pid() IS
+    'The process id of this database''s maintenance worker, or NULL if none runs.';
+
+CREATE FUNCTION kinesis._not_before(delay_setting text)
+RETURNS timestamptz
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT clock_timestamp() + make_interval(secs => current_setting(delay_setting)::double precision / 1000)
+$$;
+COMMENT ON FUNCTION kinesis._not_before(text) IS
+    'Internal: when a transition requested now may be carried out, given the delay setting (milliseconds) that emulates AWS timing.';
+
+CREATE FUNCTION kinesis._open_shard_count()
+RETURNS bigint
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT (SELECT count(*) FROM kinesis.shard_meta h WHERE h.closed_at IS NULL)
+         + (SELECT coalesce(sum((s.pending ->> 'shard_count')::bigint), 0)
+              FROM kinesis.stream_meta s WHERE s.stream_status = 'CREATING')
+$$;
+COMMENT ON FUNCTION kinesis._open_shard_count() IS
+    'Internal: open shards across all streams, counting the shards of streams still CREATING (the shard limit applies to them too).';
+
 CREATE FUNCTION kinesis.stream_arn(stream_name text)
 RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -65,10 +101,7 @@ AS $$
 DECLARE
     errors text[] := '{}';
     open_shards bigint;
-    new_id integer;
-    step numeric;
-    epoch bigint;
-    created timestamptz := date_trunc('milliseconds', clock_timestamp());
+    creating integer;
 BEGIN
     IF shard_count IS NULL THEN
         shard_count := 4;
@@ -85,34 +118,33 @@ BEGIN
         PERFORM kinesis._raise('ResourceInUseException',
             format('Stream %s under account %s already exists.', stream_name, current_setting('kinesis.account_id')));
     END IF;
-    SELECT count(*) INTO open_shards FROM kinesis.shard_meta h WHERE h.closed_at IS NULL;
+    -- the shards of streams still CREATING count too
+    open_shards := kinesis._open_shard_count();
     IF open_shards + shard_count > current_setting('kinesis.shard_limit')::integer THEN
         PERFORM kinesis._raise('LimitExceededException',
             format('This request would exceed the shard limit for the account %s in %s. Current shard count for the account: %s. Limit: %s. Number of additional shards that would have resulted from this request: %s. Refer to the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits.',
                    current_setting('kinesis.account_id'), current_setting('kinesis.region'),
                    open_shards, current_setting('kinesis.shard_limit'), shard_count));
     END IF;
+    SELECT count(*) INTO creating FROM kinesis.stream_meta s WHERE s.stream_status = 'CREATING';
+    IF creating >= 5 THEN
+        PERFORM kinesis._raise('LimitExceededException',
+            format('Account %s in %s already has %s streams in the CREATING state; at most 5 may be CREATING at once.',
+                   current_setting('kinesis.account_id'), current_setting('kinesis.region'), creating));
+    END IF;
 
-    INSERT INTO kinesis.stream_meta (stream_name, stream_status, stream_creation_timestamp, next_shard_index)
-    VALUES (create_stream.stream_name, 'ACTIVE', created, shard_count)
-    RETURNING stream_id INTO new_id;
-
-    -- AWS splits the hash space evenly: step = floor(2^128 / N), the last
-    -- shard ends at 2^128 - 1.  Sequence numbers embed a creation time
-    -- two seconds in the past, as AWS's do.
-    step := floor(340282366920938463463374607431768211456::numeric / shard_count);
-    epoch := floor(extract(epoch FROM created))::bigint - 2;
-    INSERT INTO kinesis.shard_meta (stream_id, shard_index, starting_hash_key, ending_hash_key,
-                                    create_epoch, created_at)
-    SELECT new_id, i, step * i,
-           CASE WHEN i = shard_count - 1 THEN 340282366920938463463374607431768211455::numeric
-                ELSE step * (i + 1) - 1 END,
-           epoch, created
-      FROM generate_series(0, shard_count - 1) AS i;
+    -- the shards appear when maintenance makes the stream ACTIVE
+    INSERT INTO kinesis.stream_meta (stream_name, stream_status, stream_creation_timestamp,
+                                     status_since, pending)
+    VALUES (create_stream.stream_name, 'CREATING', date_trunc('milliseconds', clock_timestamp()),
+            clock_timestamp(),
+            jsonb_build_object('op', 'create', 'shard_count', shard_count,
+                               'not_before', kinesis._not_before('kinesis.create_stream_delay')));
+    PERFORM kinesis._wake_worker();
 END
 $$;
 COMMENT ON FUNCTION kinesis.create_stream(text, integer) IS
-    'CreateStream: a stream with shard_count shards (default 4) splitting the 128-bit hash space evenly. The stream is ACTIVE when the transaction commits.';
+    'CreateStream: a stream with shard_count shards (default 4) splitting the 128-bit hash space evenly. It is CREATING until maintenance (the worker, or kinesis.run_maintenance()) makes it ACTIVE, after kinesis.create_stream_delay.';
 
 CREATE FUNCTION kinesis.delete_stream(stream_name text, enforce_consumer_deletion boolean DEFAULT false)
 RETURNS void
@@ -120,20 +152,25 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    sid integer;
+    s kinesis.stream_meta;
 BEGIN
     PERFORM kinesis._raise_validation(kinesis._validate_stream_name(stream_name));
-    SELECT s.stream_id INTO sid FROM kinesis.stream_meta s
-     WHERE s.stream_name OPERATOR(pg_catalog.=) delete_stream.stream_name FOR UPDATE;
+    SELECT * INTO s FROM kinesis.stream_meta m
+     WHERE m.stream_name OPERATOR(pg_catalog.=) delete_stream.stream_name FOR UPDATE;
     IF NOT FOUND THEN
-        PERFORM kinesis._raise('ResourceNotFoundException',
-            format('Stream %s under account %s not found.', stream_name, current_setting('kinesis.account_id')));
+        PERFORM kinesis._stream_not_found(stream_name);
     END IF;
-    -- waits for every transaction with puts in flight to this stream
-    PERFORM kinesis._lock_stream(sid, true);
-    DELETE FROM kinesis.records r WHERE r.stream_id OPERATOR(pg_catalog.=) sid;
-    DELETE FROM kinesis.stream_meta s WHERE s.stream_id OPERATOR(pg_catalog.=) sid;
+    IF s.stream_status = 'DELETING' THEN
+        RETURN;
+    END IF;
+    -- from now on puts and reads fail; maintenance removes the stream
+    UPDATE kinesis.stream_meta m
+       SET stream_status = 'DELETING', status_since = clock_timestamp(),
+           pending = jsonb_build_object('op', 'delete',
+                                        'not_before', kinesis._not_before('kinesis.delete_stream_delay'))
+     WHERE m.stream_id = s.stream_id;
+    PERFORM kinesis._wake_worker();
 END
 $$;
 COMMENT ON FUNCTION kinesis.delete_stream(text, boolean) IS
-    'DeleteStream: waits for puts in flight to the stream, then removes it with its shards and records when the transaction commits.';
+    'DeleteStream: the stream is DELETING (puts and reads fail at once) until maintenance, after kinesis.delete_stream_delay, waits for puts in flight and removes it with its shards and records.';

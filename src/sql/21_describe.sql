@@ -465,7 +465,7 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT pg_catalog.current_setting('kinesis.shard_limit')::integer,
-           (SELECT pg_catalog.count(*)::integer FROM kinesis.shard_meta h WHERE h.closed_at IS NULL)
+           kinesis._open_shard_count()::integer
 $$;
 COMMENT ON FUNCTION kinesis.describe_limits() IS
-    'DescribeLimits: the account''s shard limit (the kinesis.shard_limit setting) and the number of open shards across all streams.';
+    'DescribeLimits: the account''s shard limit (the kinesis.shard_limit setting) and the number of open shards across all streams (counting those of streams still CREATING).';

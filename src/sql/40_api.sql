@@ -534,7 +534,15 @@ BEGIN
                                          partition_key, encryption_type, i)),
                             '[]'),
         'NextShardIterator', r.next_shard_iterator,
-        'MillisBehindLatest', r.millis_behind_latest);
+        'MillisBehindLatest', r.millis_behind_latest,
+        'ChildShards', (SELECT jsonb_agg(jsonb_build_object(
+                                   'ShardId', c.shard_id,
+                                   'ParentShards', to_jsonb(c.parent_shards),
+                                   'HashKeyRange', jsonb_build_object(
+                                       'StartingHashKey', c.starting_hash_key,
+                                       'EndingHashKey', c.ending_hash_key)) ORDER BY c.i)
+                          FROM unnest(r.child_shards) WITH ORDINALITY
+                               AS c(shard_id, parent_shards, starting_hash_key, ending_hash_key, i)));
 END
 $$;
 COMMENT ON FUNCTION kinesis._api_get_records(jsonb) IS
@@ -642,6 +650,77 @@ $$;
 COMMENT ON FUNCTION kinesis._api_describe_limits(jsonb) IS
     'Internal: DescribeLimits for kinesis.api().';
 
+CREATE FUNCTION kinesis._api_split_shard(request jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    new_starting_hash_key text := kinesis._api_string(request, 'NewStartingHashKey');
+    shard_to_split text := kinesis._api_string(request, 'ShardToSplit');
+    stream_name text := kinesis._api_string(request, 'StreamName');
+BEGIN
+    PERFORM kinesis.split_shard(stream_name, shard_to_split, new_starting_hash_key);
+    RETURN '{}';
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_split_shard(jsonb) IS
+    'Internal: SplitShard for kinesis.api().';
+
+CREATE FUNCTION kinesis._api_merge_shards(request jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    adjacent text := kinesis._api_string(request, 'AdjacentShardToMerge');
+    shard_to_merge text := kinesis._api_string(request, 'ShardToMerge');
+    stream_name text := kinesis._api_string(request, 'StreamName');
+BEGIN
+    PERFORM kinesis.merge_shards(stream_name, shard_to_merge, adjacent);
+    RETURN '{}';
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_merge_shards(jsonb) IS
+    'Internal: MergeShards for kinesis.api().';
+
+CREATE FUNCTION kinesis._api_update_shard_count(request jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    scaling_type text := kinesis._api_string(request, 'ScalingType');
+    stream_name text := kinesis._api_string(request, 'StreamName');
+    target integer := kinesis._api_integer(request, 'TargetShardCount');
+    r kinesis.update_shard_count_output;
+BEGIN
+    r := kinesis.update_shard_count(stream_name, target, scaling_type);
+    RETURN jsonb_build_object('StreamName', r.stream_name,
+                              'CurrentShardCount', r.current_shard_count,
+                              'TargetShardCount', r.target_shard_count,
+                              'StreamARN', r.stream_arn);
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_update_shard_count(jsonb) IS
+    'Internal: UpdateShardCount for kinesis.api().';
+
+CREATE FUNCTION kinesis._api_change_retention(request jsonb, increase boolean)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    hours integer := kinesis._api_integer(request, 'RetentionPeriodHours');
+    stream_name text := kinesis._api_string(request, 'StreamName');
+BEGIN
+    PERFORM kinesis._change_retention(stream_name, hours, increase);
+    RETURN '{}';
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_change_retention(jsonb, boolean) IS
+    'Internal: IncreaseStreamRetentionPeriod and DecreaseStreamRetentionPeriod for kinesis.api().';
+
 -- ---------------------------------------------------------------------
 -- The dispatcher
 -- ---------------------------------------------------------------------
@@ -685,6 +764,16 @@ BEGIN
             response := kinesis._api_get_shard_iterator(kinesis._api_body(request));
         WHEN 'GetRecords' THEN
             response := kinesis._api_get_records(kinesis._api_body(request));
+        WHEN 'SplitShard' THEN
+            response := kinesis._api_split_shard(kinesis._api_body(request));
+        WHEN 'MergeShards' THEN
+            response := kinesis._api_merge_shards(kinesis._api_body(request));
+        WHEN 'UpdateShardCount' THEN
+            response := kinesis._api_update_shard_count(kinesis._api_body(request));
+        WHEN 'IncreaseStreamRetentionPeriod' THEN
+            response := kinesis._api_change_retention(kinesis._api_body(request), true);
+        WHEN 'DecreaseStreamRetentionPeriod' THEN
+            response := kinesis._api_change_retention(kinesis._api_body(request), false);
         ELSE
             PERFORM kinesis._raise('UnknownOperationException', '');
     END CASE;
