@@ -53,6 +53,7 @@ SELECT kinesis.api('CreateStream', '{"StreamName": "zz_api_a", "ShardCount": 2}'
 -- a fraction is floored, JSON null counts as absent, unknown keys are ignored
 SELECT kinesis.api('CreateStream', '{"StreamName": "zz_api_b", "ShardCount": 1.9, "Bogus": [1], "StreamModeDetails": null}');
 SELECT kinesis.api('CreateStream', '{"StreamName": "zz_api_c", "ShardCount": null}');
+SELECT stream_name, task, outcome FROM kinesis.run_maintenance() ORDER BY 1, 2;
 SELECT kinesis.api('CreateStream', '{"StreamName": "zz_api_a", "ShardCount": 1}');
 SELECT kinesis.api('CreateStream', '{"StreamName": "", "ShardCount": 0}');
 -- (the account's current shard count depends on what else ran: N)
@@ -222,6 +223,7 @@ SELECT kinesis.api('GetRecords', '{"ShardIterator": "x", "Limit": 0}');
 -- A produce/consume round trip through kinesis.api() only
 -- =====================================================================
 SELECT kinesis.api('CreateStream', '{"StreamName": "zz_api_rt", "ShardCount": 3}');
+SELECT stream_name, task, outcome FROM kinesis.run_maintenance() ORDER BY 1, 2;
 -- 40 records of 13 to 520 bytes: all 256 byte values among them, and
 -- payloads long enough that base64 would wrap lines if it were allowed to
 CREATE TEMP TABLE sent AS
@@ -286,6 +288,7 @@ SELECT DISTINCT array(SELECT jsonb_object_keys(rec) ORDER BY 1) AS record_keys,
        jsonb_typeof(rec -> 'ApproximateArrivalTimestamp') AS arrival_type
   FROM received;
 SELECT kinesis.api('DeleteStream', '{"StreamName": "zz_api_rt"}');
+SELECT stream_name, task, outcome FROM kinesis.run_maintenance() ORDER BY 1, 2;
 SELECT kinesis.api('DescribeStreamSummary', '{"StreamName": "zz_api_rt"}');
 
 -- =====================================================================
@@ -398,7 +401,7 @@ BEGIN
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER api_test_fail AFTER INSERT ON kinesis.shard_meta
+CREATE TRIGGER api_test_fail AFTER INSERT ON kinesis.stream_meta
     FOR EACH STATEMENT EXECUTE FUNCTION pg_temp.fail();
 BEGIN;
 SELECT kinesis.api('CreateStream', '{"StreamName": "zz_api_fail", "ShardCount": 1}');
@@ -406,7 +409,7 @@ SELECT kinesis.api('CreateStream', '{"StreamName": "zz_api_fail", "ShardCount": 
 SELECT count(*) AS stream_rows FROM kinesis.stream_meta WHERE stream_name = 'zz_api_fail';
 SELECT kinesis.api('DescribeStreamSummary', '{"StreamName": "zz_api_b"}') #>> '{StreamDescriptionSummary,StreamStatus}' AS status;
 COMMIT;
-DROP TRIGGER api_test_fail ON kinesis.shard_meta;
+DROP TRIGGER api_test_fail ON kinesis.stream_meta;
 SELECT kinesis.api('DescribeStream', '{"StreamName": "zz_api_fail"}');
 -- not a Kinesis error: raised, not returned
 BEGIN TRANSACTION READ ONLY;
@@ -421,4 +424,5 @@ SELECT kinesis.api('DeleteStream', '{"StreamName": "zz_api_b", "EnforceConsumerD
 SELECT kinesis.api('DeleteStream', '{"StreamName": "zz_api_c", "EnforceConsumerDeletion": null}');
 SELECT kinesis.api('DeleteStream', '{"StreamName": "zz_api_a"}');
 SELECT kinesis.api('DeleteStream', '{"StreamName": "bad name"}');
+SELECT stream_name, task, outcome FROM kinesis.run_maintenance() ORDER BY 1, 2;
 SELECT kinesis.api('ListStreams', '{"ExclusiveStartStreamName": "zz_api_"}');

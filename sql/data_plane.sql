@@ -21,6 +21,7 @@ SELECT kinesis.hash_key('a') AS a, kinesis.hash_key('partitionKey') AS pk;
 
 SELECT kinesis.create_stream('dp', 4);
 SELECT kinesis.create_stream('dp_other', 1);
+SELECT stream_name, task, outcome FROM kinesis.run_maintenance() ORDER BY 1, 2;
 
 -- every put lands in the open shard whose range holds its hash key
 CREATE TABLE puts AS
@@ -163,6 +164,7 @@ SELECT count(*) - :before AS written_by_failures FROM kinesis.records;
 -- Iterators and get_records
 -- ---------------------------------------------------------------------
 SELECT kinesis.create_stream('rd', 1);
+SELECT stream_name, task, outcome FROM kinesis.run_maintenance() ORDER BY 1, 2;
 SELECT count(*) FROM generate_series(1, 25) i,
        LATERAL kinesis.put_record('rd', convert_to('m' || i, 'UTF8'), 'k' || i) p;
 CREATE TABLE seqs AS
@@ -287,9 +289,9 @@ CREATE FUNCTION backdated_iterator(it text, seconds int) RETURNS text LANGUAGE s
                     || int8send((((extract(epoch FROM now()) - seconds) - 946684800) * 1000000)::bigint)
                     || substring(b FROM 34 FOR length(b) - 33 - 16) AS p
                FROM raw)
-    SELECT encode('I'::bytea || p
-                  || substring(hmac('I'::bytea || p, (SELECT iterator_key FROM kinesis.secrets), 'sha256') FROM 1 FOR 16),
-                  'base64')
+    SELECT replace(encode('I'::bytea || p
+                          || substring(hmac('I'::bytea || p, (SELECT iterator_key FROM kinesis.secrets), 'sha256') FROM 1 FOR 16),
+                          'base64'), E'\n', '')
       FROM payload
 $$;
 SELECT cardinality(records) FROM kinesis.get_records(backdated_iterator(:'latest', 200));
@@ -304,6 +306,7 @@ END $$;
 -- get_records caps a response at 10 MiB; retention hides old records
 -- ---------------------------------------------------------------------
 SELECT kinesis.create_stream('big', 1);
+SELECT stream_name, task, outcome FROM kinesis.run_maintenance() ORDER BY 1, 2;
 SELECT count(*) FROM (SELECT * FROM kinesis.put_records(
     ARRAY(SELECT ROW(convert_to(repeat('x', 1048000), 'UTF8'), NULL, 'k')::kinesis.put_records_request_entry
             FROM generate_series(1, 4)), 'big')) s;
@@ -330,4 +333,5 @@ SELECT * FROM kinesis.get_records(:'latest');
 SELECT kinesis.delete_stream('dp');
 SELECT kinesis.delete_stream('dp_other');
 SELECT kinesis.delete_stream('big');
+SELECT stream_name, task, outcome FROM kinesis.run_maintenance() ORDER BY 1, 2;
 SELECT count(*) AS records_left FROM kinesis.records;

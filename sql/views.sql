@@ -3,6 +3,7 @@
 
 -- Start from no streams at all (files that ran earlier may have left some).
 DO $$ BEGIN PERFORM kinesis.delete_stream(stream_name) FROM kinesis.stream_meta; END $$;
+SELECT stream_name, task, outcome FROM kinesis.run_maintenance() ORDER BY 1, 2;
 
 -- their columns, and who may read them
 SELECT c.relname, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod) AS type
@@ -17,6 +18,7 @@ SELECT v AS view, has_table_privilege('public', v, 'SELECT') AS public_select,
 
 SELECT kinesis.create_stream('v_two', 2);
 SELECT kinesis.create_stream('v_one', 1);
+SELECT stream_name, task, outcome FROM kinesis.run_maintenance() ORDER BY 1, 2;
 
 -- ---------------------------------------------------------------------
 -- kinesis.streams
@@ -42,7 +44,7 @@ SELECT stream_name, shard_id, shard_index, parent_shard_id, adjacent_parent_shar
        ending_sequence_number, is_open, closed_at
   FROM kinesis.shards ORDER BY stream_name, shard_index;
 SELECT count(*) AS shards,
-       count(*) FILTER (WHERE h.created_at = s.stream_creation_timestamp) AS created_with_stream
+       count(*) FILTER (WHERE h.created_at >= s.stream_creation_timestamp) AS created_after_stream
   FROM kinesis.shards h JOIN kinesis.streams s USING (stream_name);
 -- the same shards as DescribeStream, and hash keys that compare as numbers
 SELECT v.stream_name,
@@ -112,11 +114,13 @@ SELECT stream_name, count(*) AS records FROM kinesis.stream_records GROUP BY 1 O
 
 -- a deleted stream leaves no rows behind in any view
 SELECT kinesis.delete_stream('v_two');
+SELECT stream_name, task, outcome FROM kinesis.run_maintenance() ORDER BY 1, 2;
 SELECT (SELECT count(*) FROM kinesis.streams WHERE stream_name = 'v_two') AS streams,
        (SELECT count(*) FROM kinesis.shards WHERE stream_name = 'v_two') AS shards,
        (SELECT count(*) FROM kinesis.stream_records WHERE stream_name = 'v_two') AS records;
 
 SELECT kinesis.delete_stream('v_one');
+SELECT stream_name, task, outcome FROM kinesis.run_maintenance() ORDER BY 1, 2;
 SELECT (SELECT count(*) FROM kinesis.streams) AS streams,
        (SELECT count(*) FROM kinesis.shards) AS shards,
        (SELECT count(*) FROM kinesis.stream_records) AS records;
