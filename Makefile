@@ -34,5 +34,8 @@ EXTRA_CLEAN = $(DATA_built) tmp_regress tmp_isolation output_iso results \
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# every C file includes the shared header
+$(OBJS) $(OBJS:.o=.bc): src/kinesis.h
+
 $(DATA_built): $(sort $(wildcard src/sql/*.sql)) kinesis.control
 	cat $(sort $(wildcard src/sql/*.sql)) > $@

@@ -147,7 +147,8 @@ BEGIN
     PERFORM * FROM kinesis.put_records(ARRAY(SELECT ROW('x', NULL, 'k' || i)::kinesis.put_records_request_entry
                                                FROM generate_series(1, 501) i), 'dp');
 EXCEPTION WHEN SQLSTATE 'KN001' THEN
-    RAISE NOTICE '% ... %', left(SQLERRM, 111), right(SQLERRM, 150);
+    RAISE NOTICE '% ... %', left(SQLERRM, 111),
+        regexp_replace(right(SQLERRM, 150), '@[0-9a-f]{8}', '@<hash>', 'g');
     RAISE NOTICE 'entries printed: %', (SELECT count(*) FROM regexp_matches(SQLERRM, 'PutRecordsRequestEntry@[0-9a-f]{8}', 'g'));
 END $$;
 SELECT * FROM kinesis.put_records(ARRAY[ROW('x', NULL, 'k'), ROW(NULL, '01', ''), NULL]

@@ -240,12 +240,15 @@ position_after_tip(KinesisStream *stream, KinesisShard *shard)
 
 /*
  * retention_cutoff
- *		Records that arrived before this are past the stream's retention.
+ *		Records that arrived before this are past the stream's retention
+ *		(or were past it before the period was last increased).
  */
 static TimestampTz
 retention_cutoff(KinesisStream *stream)
 {
-	return kinesis_now() - (int64) stream->retention_hours * USECS_PER_HOUR;
+	TimestampTz cutoff = kinesis_now() - (int64) stream->retention_hours * USECS_PER_HOUR;
+
+	return Max(cutoff, stream->expired_before);
 }
 
 /*

@@ -168,6 +168,8 @@ typedef struct KinesisStream
 	int32		stream_id;
 	char		status[16];
 	int32		retention_hours;
+	TimestampTz expired_before; /* never return records older (a retention
+								 * increase does not revive them) */
 	bool		kms;			/* encryption_type = 'KMS' */
 	int			nshards;
 	KinesisShard *shards;		/* sorted by shard_index */

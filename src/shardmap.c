@@ -264,7 +264,7 @@ shardmap_load(bool by_id, const char *name, int32 stream_id)
 {
 	static const char *query =
 		"SELECT s.stream_id, s.stream_name::text, s.stream_status, "
-		"       s.retention_period_hours, s.encryption_type, "
+		"       s.retention_period_hours, s.encryption_type, s.expired_before, "
 		"       h.shard_index, h.starting_hash_key::text, h.ending_hash_key::text, "
 		"       h.create_epoch, h.closed_at IS NULL, h.ending_counter, h.seq_floor, "
 		"       h.parent_shard_index, h.adjacent_parent_shard_index, "
@@ -324,32 +324,35 @@ shardmap_load(bool by_id, const char *name, int32 stream_id)
 		if (i == 0)
 		{
 			stream->stream_id = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
-			load_buckets(stream, DatumGetArrayTypeP(SPI_getbinval(tup, desc, 15, &isnull)));
+			load_buckets(stream, DatumGetArrayTypeP(SPI_getbinval(tup, desc, 16, &isnull)));
 			strlcpy(stream->name, SPI_getvalue(tup, desc, 2), sizeof(stream->name));
 			strlcpy(stream->status, SPI_getvalue(tup, desc, 3), sizeof(stream->status));
 			stream->retention_hours = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
 			stream->kms = strcmp(SPI_getvalue(tup, desc, 5), "KMS") == 0;
+			stream->expired_before = DatumGetTimestampTz(SPI_getbinval(tup, desc, 6, &isnull));
+			if (isnull)
+				stream->expired_before = DT_NOBEGIN;
 		}
-		(void) SPI_getbinval(tup, desc, 6, &isnull);
+		(void) SPI_getbinval(tup, desc, 7, &isnull);
 		if (isnull)
 			continue;			/* a stream without shards */
 		sh = &stream->shards[stream->nshards++];
-		sh->shard_index = DatumGetInt32(SPI_getbinval(tup, desc, 6, &isnull));
-		s = SPI_getvalue(tup, desc, 7);
+		sh->shard_index = DatumGetInt32(SPI_getbinval(tup, desc, 7, &isnull));
+		s = SPI_getvalue(tup, desc, 8);
 		if (!kinesis_parse_u128(s, &sh->start_hash))
 			elog(ERROR, "corrupt starting_hash_key \"%s\"", s);
-		s = SPI_getvalue(tup, desc, 8);
+		s = SPI_getvalue(tup, desc, 9);
 		if (!kinesis_parse_u128(s, &sh->end_hash))
 			elog(ERROR, "corrupt ending_hash_key \"%s\"", s);
-		sh->create_epoch = DatumGetInt64(SPI_getbinval(tup, desc, 9, &isnull));
-		sh->open = DatumGetBool(SPI_getbinval(tup, desc, 10, &isnull));
+		sh->create_epoch = DatumGetInt64(SPI_getbinval(tup, desc, 10, &isnull));
+		sh->open = DatumGetBool(SPI_getbinval(tup, desc, 11, &isnull));
 		sh->ending_counter = sh->open ? 0 :
-			DatumGetInt64(SPI_getbinval(tup, desc, 11, &isnull));
-		sh->seq_floor = DatumGetInt64(SPI_getbinval(tup, desc, 12, &isnull));
-		sh->parent_index = DatumGetInt32(SPI_getbinval(tup, desc, 13, &isnull));
+			DatumGetInt64(SPI_getbinval(tup, desc, 12, &isnull));
+		sh->seq_floor = DatumGetInt64(SPI_getbinval(tup, desc, 13, &isnull));
+		sh->parent_index = DatumGetInt32(SPI_getbinval(tup, desc, 14, &isnull));
 		if (isnull)
 			sh->parent_index = -1;
-		sh->adjacent_parent_index = DatumGetInt32(SPI_getbinval(tup, desc, 14, &isnull));
+		sh->adjacent_parent_index = DatumGetInt32(SPI_getbinval(tup, desc, 15, &isnull));
 		if (isnull)
 			sh->adjacent_parent_index = -1;
 		if (sh->open)

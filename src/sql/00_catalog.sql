@@ -23,10 +23,11 @@ CREATE TABLE kinesis.stream_meta (
     enhanced_monitoring       text[] NOT NULL DEFAULT '{}',
     status_since              timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     pending                   jsonb,
-    scaling_history           timestamptz[] NOT NULL DEFAULT '{}'
+    scaling_history           timestamptz[] NOT NULL DEFAULT '{}',
+    expired_before            timestamptz
 );
 COMMENT ON TABLE kinesis.stream_meta IS
-    'One row per Kinesis stream. Changed only through kinesis.create_stream() and the other control-plane functions. status_since is when stream_status last changed; pending is the transition the maintenance worker still has to carry out (CREATING, DELETING, UPDATING); scaling_history holds the times of the UpdateShardCount calls of the last 24 hours.';
+    'One row per Kinesis stream. Changed only through kinesis.create_stream() and the other control-plane functions. status_since is when stream_status last changed; pending is the transition the maintenance worker still has to carry out (CREATING, DELETING, UPDATING); scaling_history holds the times of the UpdateShardCount calls of the last 24 hours; records that arrived before expired_before stay inaccessible after a retention increase, as AWS''s do.';
 
 CREATE TABLE kinesis.shard_meta (
     stream_id                   integer NOT NULL

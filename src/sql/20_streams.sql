@@ -19,10 +19,10 @@ RETURNS timestamptz
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT clock_timestamp() + make_interval(secs => current_setting(delay_setting)::double precision / 1000)
+    SELECT clock_timestamp() + current_setting(delay_setting)::interval
 $$;
 COMMENT ON FUNCTION kinesis._not_before(text) IS
-    'Internal: when a transition requested now may be carried out, given the delay setting (milliseconds) that emulates AWS timing.';
+    'Internal: when a transition requested now may be carried out, given the delay setting that emulates AWS timing.';
 
 CREATE FUNCTION kinesis._open_shard_count()
 RETURNS bigint

@@ -144,7 +144,8 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    step numeric := floor(340282366920938463463374607431768211456::numeric / target);
+    -- div(), not floor(a / b): numeric division rounds to its result scale
+    step numeric := div(340282366920938463463374607431768211456::numeric, target);
     boundary numeric;
     lo numeric;
     hi numeric;
@@ -496,7 +497,12 @@ BEGIN
             format('Requested retention period (%s hours) for stream %s can not be longer than existing retention period (%s hours). Use IncreaseRetentionPeriod API.',
                    hours, stream_name, s.retention_period_hours));
     END IF;
-    UPDATE kinesis.stream_meta m SET retention_period_hours = hours WHERE m.stream_id = s.stream_id;
+    -- records already past the old period stay inaccessible
+    UPDATE kinesis.stream_meta m
+       SET retention_period_hours = hours,
+           expired_before = greatest(m.expired_before,
+                                     kinesis._now() - make_interval(hours => m.retention_period_hours))
+     WHERE m.stream_id = s.stream_id;
     PERFORM kinesis._wake_worker();
 END
 $$;
@@ -589,10 +595,10 @@ BEGIN
         RETURN;
     END IF;
     n := (s.pending ->> 'shard_count')::integer;
-    -- AWS splits the hash space evenly: step = floor(2^128 / N), the last
-    -- shard ends at 2^128 - 1.  Sequence numbers embed a creation time
+    -- AWS splits the hash space evenly: step = floor(2^128 / N) (div(): a
+    -- numeric division would round), the last shard ends at 2^128 - 1.  Sequence numbers embed a creation time
     -- two seconds in the past, as AWS's do.
-    step := floor(340282366920938463463374607431768211456::numeric / n);
+    step := div(340282366920938463463374607431768211456::numeric, n);
     epoch := floor(extract(epoch FROM created))::bigint - 2;
     INSERT INTO kinesis.shard_meta (stream_id, shard_index, starting_hash_key, ending_hash_key,
                                     create_epoch, created_at)
@@ -723,7 +729,8 @@ BEGIN
     -- readers of this bucket hold it for a moment; wait at most the lock
     -- timeout, then look again under the lock (a late put may have landed)
     EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', tbl);
-    cutoff := kinesis._now() - make_interval(hours => s.retention_period_hours);
+    cutoff := greatest(kinesis._now() - make_interval(hours => s.retention_period_hours),
+                       s.expired_before);
     EXECUTE format('SELECT max(x.arrival) FROM kinesis.shard_meta h, LATERAL ('
                    '  SELECT r.arrival FROM %s r WHERE r.shard_index = h.shard_index'
                    '   ORDER BY r.seq DESC LIMIT 1) x WHERE h.stream_id = $1', tbl)

@@ -53,7 +53,8 @@ SELECT s.stream_name,
   FROM kinesis.records r
   JOIN kinesis.stream_meta s ON s.stream_id = r.stream_id
   JOIN kinesis.shard_meta h ON h.stream_id = r.stream_id AND h.shard_index = r.shard_index
- WHERE r.arrival >= kinesis._now() - make_interval(hours => s.retention_period_hours);
+ WHERE r.arrival >= kinesis._now() - make_interval(hours => s.retention_period_hours)
+   AND r.arrival >= coalesce(s.expired_before, '-infinity');
 COMMENT ON VIEW kinesis.stream_records IS
     'Ad-hoc inspection of the records of every stream within its retention period, with the sequence numbers GetRecords reports. It shows what the caller''s snapshot sees: the caller''s own uncommitted puts are included, and records of transactions still in flight elsewhere are not, so it can show gaps that later fill in below records already listed. Consumers read with kinesis.get_shard_iterator() and kinesis.get_records(), which never skip a record that commits later; order by sequence_number (compared as numeric) within a shard.';
 
