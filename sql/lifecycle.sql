@@ -248,6 +248,48 @@ SELECT * FROM lineage('us');
 -- no shard has more than two parents, and every record is still readable
 SELECT count(*) AS shards, count(*) FILTER (WHERE is_open) AS open FROM kinesis.shards WHERE stream_name = 'us';
 SELECT count(*) AS records FROM kinesis.stream_records WHERE stream_name = 'us';
+-- a consumer walking the lineage from shard 0 (children after all their
+-- parents) reads every record exactly once: every closed shard, empty or
+-- not, ends with no next iterator and names its children
+CREATE TEMP TABLE walked (shard_id text, data text);
+DO $$
+DECLARE
+    todo text[] := ARRAY['shardId-000000000000'];
+    done text[] := '{}';
+    sid text;
+    it text;
+    g record;
+    steps integer := 0;
+BEGIN
+    WHILE cardinality(todo) > 0 LOOP
+        steps := steps + 1;
+        IF steps > 1000 THEN RAISE EXCEPTION 'lineage walk does not end'; END IF;
+        sid := todo[1];
+        todo := todo[2:];
+        CONTINUE WHEN sid = ANY (done);
+        IF EXISTS (SELECT 1 FROM kinesis.shards s WHERE s.stream_name = 'us' AND s.shard_id = sid
+                      AND ((s.parent_shard_id IS NOT NULL AND NOT s.parent_shard_id = ANY (done))
+                           OR (s.adjacent_parent_shard_id IS NOT NULL
+                               AND NOT s.adjacent_parent_shard_id = ANY (done)))) THEN
+            todo := todo || sid;
+            CONTINUE;
+        END IF;
+        it := kinesis.get_shard_iterator('us', sid, 'TRIM_HORIZON');
+        LOOP
+            SELECT * INTO g FROM kinesis.get_records(it, 7);
+            INSERT INTO walked SELECT sid, convert_from(r.data, 'UTF8') FROM unnest(g.records) r;
+            EXIT WHEN g.next_shard_iterator IS NULL
+                   OR (cardinality(g.records) = 0 AND g.millis_behind_latest = 0);
+            it := g.next_shard_iterator;
+        END LOOP;
+        done := done || sid;
+        IF g.next_shard_iterator IS NULL THEN
+            todo := todo || ARRAY(SELECT c.shard_id FROM unnest(g.child_shards) c);
+        END IF;
+    END LOOP;
+    RAISE NOTICE 'shards walked: %', cardinality(done);
+END $$;
+SELECT count(*) AS delivered, count(DISTINCT data) AS distinct_records FROM walked;
 -- the same count as UpdateShardCount: nothing to do, but a change all the same
 SELECT * FROM kinesis.update_shard_count('us', 6);
 :maint;

@@ -688,7 +688,13 @@ get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 	}
 	UnregisterSnapshot(snap);
 
-	if (!shard->open && caught_up && next_position > shard->ending_counter)
+	/*
+	 * A closed shard took its last put before it closed (the close waited
+	 * for every put in flight), so a scan that reached the end has read
+	 * everything, whatever the position: that covers an empty shard and one
+	 * whose records were all trimmed.
+	 */
+	if (!shard->open && caught_up)
 	{
 		/* closed and drained: name the children, as ChildShards does */
 		call->next_iterator = NULL;
