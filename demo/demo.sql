@@ -10,6 +10,10 @@
 \echo '== 1. Create the extension and a stream with two shards'
 CREATE EXTENSION kinesis;
 SELECT * FROM kinesis.create_stream(stream_name => 'orders', shard_count => 2);
+\echo '   the stream is CREATING until the maintenance worker makes it ACTIVE'
+SELECT stream_name, stream_status FROM kinesis.streams;
+SELECT kinesis.wait_for_stream('orders');
+SELECT stream_name, stream_status FROM kinesis.streams;
 SELECT stream_name, shard_id FROM kinesis.shards WHERE stream_name = 'orders' ORDER BY shard_id;
 
 \echo

@@ -16,6 +16,7 @@ $node->start;
 $node->safe_psql('postgres', q{
     CREATE EXTENSION kinesis;
     SELECT kinesis.create_stream('s', 1);
+    SELECT kinesis.wait_for_stream('s');
     CREATE TABLE issued (seq numeric PRIMARY KEY, committed boolean);
 });
 

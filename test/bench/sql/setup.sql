@@ -74,3 +74,5 @@ SELECT kinesis.create_stream(stream_name => 'b16', shard_count => 16);
 SELECT kinesis.create_stream(stream_name => 'trig', shard_count => 16);
 SELECT kinesis.create_stream(stream_name => 'drain', shard_count => 4);
 SELECT kinesis.create_stream(stream_name => 'lat', shard_count => 1);
+-- the maintenance worker makes them ACTIVE
+SELECT kinesis.wait_for_stream(n) FROM unnest(ARRAY['b1', 'b16', 'trig', 'drain', 'lat']) AS n;
