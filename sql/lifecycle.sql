@@ -410,3 +410,12 @@ SELECT count(*) AS streams FROM kinesis.stream_meta;
 SELECT count(*) AS bucket_tables FROM pg_class
  WHERE relnamespace = 'kinesis'::regnamespace AND relname ~ '^records_\d+_\d+$';
 DROP FUNCTION open_shards(text), lineage(text), uniform(text), lineage_valid(text);
+
+-- DROP EXTENSION needs no CASCADE for the bucket tables, which are not
+-- extension members (so that pg_dump dumps them) but are the extension's data
+SELECT kinesis.create_stream('dropped_with_extension', 1);
+SELECT stream_name, task, outcome FROM kinesis.run_maintenance();
+SELECT shard_id FROM kinesis.put_record('dropped_with_extension', 'x', 'k');
+DROP EXTENSION kinesis;
+SELECT count(*) AS tables_left FROM pg_class WHERE relname ~ '^records_\d+_\d+$';
+CREATE EXTENSION kinesis;

@@ -182,6 +182,7 @@ _PG_init(void)
 
 	kinesis_preloaded = true;
 	kinesis_worker_register();
+	kinesis_utility_register();
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = kinesis_shmem_request;
 	prev_shmem_startup_hook = shmem_startup_hook;

@@ -233,6 +233,13 @@ extern int	kinesis_worker_naptime;
 extern void kinesis_worker_register(void);
 extern void kinesis_worker_shmem_request(void);
 extern void kinesis_worker_shmem_startup(void);
+extern void kinesis_worker_stop_for_drop(Oid dboid);
+
+/* ------------------------------------------------------------------------
+ * utility.c: DROP DATABASE and DROP EXTENSION
+ * ------------------------------------------------------------------------
+ */
+extern void kinesis_utility_register(void);
 
 /* ------------------------------------------------------------------------
  * put.c

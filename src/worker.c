@@ -20,7 +20,7 @@
  * and is not started there again until CREATE EXTENSION asks for it.  A
  * per-database worker that dies for any other reason (an error, a signal)
  * is started again by the launcher after a second.  DROP DATABASE stops the
- * database's worker first, so the drop is not blocked by it.
+ * database's worker first (see utility.c), so the drop is not blocked by it.
  *
  * A control-plane call that creates work calls kinesis._wake_worker(); the
  * worker's latch is set when that transaction commits, so the change is
@@ -51,7 +51,7 @@
 #include "storage/proc.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
-#include "tcop/utility.h"
+#include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -97,7 +97,6 @@ typedef struct WorkerShared
 static WorkerShared *worker_shared = NULL;
 static bool wake_at_commit = false;
 static bool wake_callback_registered = false;
-static ProcessUtility_hook_type prev_process_utility = NULL;
 
 static int
 worker_slots(void)
@@ -247,74 +246,54 @@ kinesis_worker_pid(PG_FUNCTION_ARGS)
 }
 
 /*
- * kinesis_process_utility
- *		Before DROP DATABASE, stop that database's worker (and keep the
- *		launcher from starting it again), or the drop would fail because
- *		the database is in use.
+ * kinesis_worker_stop_for_drop
+ *		Before DROP DATABASE: stop that database's worker (and keep the
+ *		launcher from starting it again), or the drop would fail because the
+ *		database is in use.  Waits up to 5 s for the worker to exit.
  */
-static void
-kinesis_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
-						ProcessUtilityContext context, ParamListInfo params,
-						QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+void
+kinesis_worker_stop_for_drop(Oid dboid)
 {
-	if (IsA(pstmt->utilityStmt, DropdbStmt) && worker_shared != NULL)
+	pid_t		pid = 0;
+	int			waited;
+
+	if (worker_shared == NULL)
+		return;
+	SpinLockAcquire(&worker_shared->mutex);
 	{
-		DropdbStmt *stmt = (DropdbStmt *) pstmt->utilityStmt;
-		Oid			dboid = get_database_oid(stmt->dbname, true);
+		DbWorkerSlot *s = find_slot(dboid, false);
 
-		if (OidIsValid(dboid))
+		if (s != NULL)
 		{
-			pid_t		pid = 0;
-			int			waited;
-
-			SpinLockAcquire(&worker_shared->mutex);
-			{
-				DbWorkerSlot *s = find_slot(dboid, false);
-
-				if (s != NULL)
-				{
-					s->exit_reason = DBW_DROPPING;
-					s->wanted = false;
-					pid = s->pid;
-				}
-			}
-			SpinLockRelease(&worker_shared->mutex);
-			if (pid != 0)
-				kill(pid, SIGTERM);
-			/* wait up to 5 s for it to go */
-			for (waited = 0; pid != 0 && waited < 500; waited++)
-			{
-				DbWorkerSlot *s;
-
-				pg_usleep(10 * 1000L);
-				CHECK_FOR_INTERRUPTS();
-				SpinLockAcquire(&worker_shared->mutex);
-				s = find_slot(dboid, false);
-				pid = s != NULL ? s->pid : 0;
-				SpinLockRelease(&worker_shared->mutex);
-			}
+			s->exit_reason = DBW_DROPPING;
+			s->wanted = false;
+			pid = s->pid;
 		}
 	}
-	if (prev_process_utility)
-		prev_process_utility(pstmt, queryString, readOnlyTree, context, params,
-							 queryEnv, dest, qc);
-	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
-								queryEnv, dest, qc);
+	SpinLockRelease(&worker_shared->mutex);
+	if (pid != 0)
+		kill(pid, SIGTERM);
+	for (waited = 0; pid != 0 && waited < 500; waited++)
+	{
+		DbWorkerSlot *s;
+
+		pg_usleep(10 * 1000L);
+		CHECK_FOR_INTERRUPTS();
+		SpinLockAcquire(&worker_shared->mutex);
+		s = find_slot(dboid, false);
+		pid = s != NULL ? s->pid : 0;
+		SpinLockRelease(&worker_shared->mutex);
+	}
 }
 
 /*
  * kinesis_worker_register
- *		From _PG_init while preloading: register the launcher and the
- *		DROP DATABASE hook.
+ *		From _PG_init while preloading: register the launcher.
  */
 void
 kinesis_worker_register(void)
 {
 	BackgroundWorker worker;
-
-	prev_process_utility = ProcessUtility_hook;
-	ProcessUtility_hook = kinesis_process_utility;
 
 	if (IsBinaryUpgrade)
 		return;

@@ -872,3 +872,19 @@ END
 $$;
 COMMENT ON FUNCTION kinesis.wait_for_stream(text, text, interval) IS
     'Waits until the stream has the given status (NULL: until it is gone), polling, or raises after timeout. Needs the maintenance worker (or another session running kinesis.run_maintenance()); call it outside a REPEATABLE READ transaction.';
+
+CREATE FUNCTION kinesis._drop_bucket_tables()
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    b record;
+BEGIN
+    FOR b IN SELECT k.stream_id, k.bucket FROM kinesis.buckets k LOOP
+        EXECUTE format('DROP TABLE IF EXISTS %s', kinesis._bucket_table(b.stream_id, b.bucket));
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION kinesis._drop_bucket_tables() IS
+    'Internal: drop every bucket table; DROP EXTENSION kinesis calls it first, so that it needs no CASCADE.';
