@@ -7,7 +7,11 @@
 # kinesis.*_stream_delay settings hold a transition back.
 #
 # Every wait is a poll with the suite's timeout: the tests assert that
-# things happen, never how fast.
+# things happen, never how fast.  When a short-lived worker (the probe the
+# launcher starts in a database to see whether it has the extension) has
+# come and gone is read from pg_stat_database.xact_commit of a database
+# no session connects to: the probe's transactions are counted when it
+# exits.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -17,10 +21,12 @@ use Test::More;
 my $node = PostgreSQL::Test::Cluster->new('worker');
 $node->init;
 # A nap of an hour: until part 2 shortens it, a transition that completes
-# can only have been started by the wake-up at commit.
+# can only have been started by the wake-up at commit.  No autovacuum: its
+# workers' transactions would count with the probes'.
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'kinesis'
 restart_after_crash = on
+autovacuum = off
 kinesis.worker_naptime = '1h'
 });
 $node->start;
@@ -33,6 +39,24 @@ sub worker_pid
 		SELECT string_agg(pid::text, ',') FROM pg_stat_activity
 		 WHERE backend_type = 'kinesis maintenance' AND datname = '$db'
 	});
+}
+
+# Transactions committed in a database, by the statistics.
+sub xact_commits
+{
+	my ($db) = @_;
+	return $node->safe_psql('postgres',
+		"SELECT coalesce(xact_commit, 0) FROM pg_stat_database WHERE datname = '$db'");
+}
+
+# Wait until a database's transaction count passes a value: a probe
+# has looked into it and left.
+sub wait_for_probe
+{
+	my ($db, $after, $what) = @_;
+	ok($node->poll_query_until('postgres',
+		"SELECT coalesce(xact_commit, 0) > $after FROM pg_stat_database WHERE datname = '$db'"),
+		$what);
 }
 
 sub launcher_pid
@@ -80,22 +104,35 @@ sub stream_status
 #    of a database that already has the extension (no request wakes it:
 #    the launcher's first scan starts it).  CREATE EXTENSION in a new
 #    database starts a worker there, and a request is carried out without
-#    anyone calling kinesis.run_maintenance().
+#    anyone calling kinesis.run_maintenance().  A database without the
+#    extension is looked into at start-up and left alone.
 # ---------------------------------------------------------------------
 ok($node->poll_query_until('postgres', q{
 	SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'kinesis launcher'
 }), 'the launcher starts with the server');
 
 $node->safe_psql('postgres', 'CREATE DATABASE noext');
+wait_for_probe('noext', 0, 'the launcher looks into a new database');
 $node->safe_psql('postgres', 'CREATE EXTENSION kinesis');
+# a clean restart keeps the statistics
+my $probed = xact_commits('noext');
 $node->restart;
 wait_for_workers(['postgres'], [], 'after a restart, a worker runs in the database with the extension');
 is($node->safe_psql('postgres', 'SELECT kinesis.maintenance_worker_pid()'), worker_pid('postgres'),
 	'kinesis.maintenance_worker_pid() is the worker pg_stat_activity shows');
+wait_for_probe('noext', $probed, 'at start-up the launcher looks into the database without the extension');
+ok($node->poll_query_until('postgres', q{
+	SELECT count(*) = 0 FROM pg_stat_activity
+	 WHERE backend_type = 'kinesis maintenance' AND datname = 'noext'
+}), 'and no worker stays there');
+$probed = xact_commits('noext');
 
+# CREATE EXTENSION after the probe has left: only the request at commit
+# can bring the worker.
 $node->safe_psql('postgres', 'CREATE DATABASE db1');
+wait_for_probe('db1', 0, 'the launcher looks into another new database');
 $node->safe_psql('db1', 'CREATE EXTENSION kinesis');
-wait_for_workers(['db1'], [], 'CREATE EXTENSION in a new database starts a worker there');
+wait_for_workers(['db1'], [], 'CREATE EXTENSION there starts a worker');
 
 $node->safe_psql('db1', q{SELECT kinesis.create_stream('s1', 2)});
 wait_for_status('db1', 's1', 'ACTIVE', 'a new stream becomes ACTIVE through the worker, woken at commit');
@@ -139,6 +176,10 @@ $node->safe_psql('postgres', q{
 });
 wait_for_workers(['postgres', 'db1'], [$pid], 'kinesis.worker = on starts the workers again');
 wait_for_status('db1', 's3', 'ACTIVE', 'and the request made meanwhile is carried out');
+# seconds after the start-up probe, with workers stopped and started again
+# meanwhile: the launcher has not gone back to the database without the
+# extension (nothing else connects there)
+is(xact_commits('noext'), $probed, 'the database without the extension was not looked into again');
 
 # ---------------------------------------------------------------------
 # 3. A worker that is terminated is started again; one that crashes
@@ -297,19 +338,15 @@ SKIP:
 
 # ---------------------------------------------------------------------
 # 5. Databases without the extension: the launcher's probe at start-up
-#    leaves them at once and is not started again there.  DROP DATABASE
-#    of a database whose worker runs is not blocked by it.
+#    leaves them at once, also after the crashes of parts 3 and 4 (which
+#    reset the statistics).  DROP DATABASE of a database whose worker runs
+#    is not blocked by it.
 # ---------------------------------------------------------------------
-# The probe starts in the same scan as the workers that stay; once those
-# run, no worker is connected to noext (and none is again later: the
-# workers of part 4 have been running for seconds by now).
-wait_for_workers(['postgres', 'db1'], [], 'the workers run');
+wait_for_probe('noext', 0, 'after a crash the launcher looks into the database without the extension');
 ok($node->poll_query_until('postgres', q{
 	SELECT count(*) = 0 FROM pg_stat_activity
 	 WHERE backend_type = 'kinesis maintenance' AND datname = 'noext'
-}), 'no worker stays in a database without the extension');
-$node->safe_psql('noext', 'SELECT 1');
-is(worker_pid('noext'), '', 'connecting there does not start one either');
+}), 'and no worker stays there');
 
 $node->safe_psql('postgres', 'CREATE DATABASE dropme');
 $node->safe_psql('dropme', q{CREATE EXTENSION kinesis; SELECT kinesis.create_stream('d', 1);});
