@@ -598,6 +598,12 @@ def main():
     cur = admin.cursor()
     cur.execute("CREATE EXTENSION IF NOT EXISTS kinesis")
     cur.execute("SELECT kinesis.create_stream(stream_name => %s, shard_count => %s)", (stream, nshards))
+    # the stream is CREATING until maintenance makes it ACTIVE: the worker,
+    # or this script when the cluster runs without one
+    cur.execute("SELECT kinesis.maintenance_worker_pid() IS NULL")
+    if cur.fetchone()[0]:
+        cur.execute("SELECT count(*) FROM kinesis.run_maintenance()")
+    cur.execute("SELECT kinesis.wait_for_stream(%s)", (stream,))
 
     try:
         producers_done = threading.Event()
