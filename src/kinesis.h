@@ -234,6 +234,7 @@ extern void kinesis_worker_register(void);
 extern void kinesis_worker_shmem_request(void);
 extern void kinesis_worker_shmem_startup(void);
 extern void kinesis_worker_stop_for_drop(Oid dboid);
+extern void kinesis_worker_after_drop(Oid dboid, bool dropped);
 
 /* ------------------------------------------------------------------------
  * utility.c: DROP DATABASE and DROP EXTENSION

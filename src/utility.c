@@ -5,7 +5,9 @@
  *		EXTENSION need done first.
  *
  * DROP DATABASE fails while anyone is connected to the database, and the
- * maintenance worker always is; so the worker is stopped first (worker.c).
+ * maintenance worker always is; so the worker is stopped first, kept from
+ * being started again while the drop runs, and started again if the drop
+ * fails (worker.c).
  *
  * A stream's records live in bucket tables created at run time, which
  * inherit from the extension's kinesis.records but are not part of the
@@ -72,23 +74,36 @@ kinesis_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOn
 						QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
+	volatile Oid dropped_db = InvalidOid;
 
 	if (IsA(parsetree, DropdbStmt))
 	{
-		Oid			dboid = get_database_oid(((DropdbStmt *) parsetree)->dbname, true);
-
-		if (OidIsValid(dboid))
-			kinesis_worker_stop_for_drop(dboid);
+		dropped_db = get_database_oid(((DropdbStmt *) parsetree)->dbname, true);
+		if (OidIsValid(dropped_db))
+			kinesis_worker_stop_for_drop(dropped_db);
 	}
 	else if (IsA(parsetree, DropStmt) && drops_kinesis((DropStmt *) parsetree))
 		drop_bucket_tables();
 
-	if (prev_process_utility)
-		prev_process_utility(pstmt, queryString, readOnlyTree, context, params,
-							 queryEnv, dest, qc);
-	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
-								queryEnv, dest, qc);
+	PG_TRY();
+	{
+		if (prev_process_utility)
+			prev_process_utility(pstmt, queryString, readOnlyTree, context, params,
+								 queryEnv, dest, qc);
+		else
+			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+									queryEnv, dest, qc);
+	}
+	PG_CATCH();
+	{
+		/* the database is still there: it gets its worker back */
+		if (OidIsValid(dropped_db))
+			kinesis_worker_after_drop(dropped_db, false);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	if (OidIsValid(dropped_db))
+		kinesis_worker_after_drop(dropped_db, true);
 }
 
 /*

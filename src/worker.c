@@ -15,9 +15,10 @@
  *
  * The launcher (a static worker connected to no database) starts the
  * per-database workers.  It cannot see which databases have the extension
- * without connecting to them, so when it starts it gives every connectable
- * database one worker, which exits at once where the extension is missing
- * and is not started there again until CREATE EXTENSION asks for it.  A
+ * without connecting to them, so it gives every connectable database one
+ * worker when it first sees the database (at start, or once created), which
+ * exits at once where the extension is missing and is not started there
+ * again until CREATE EXTENSION asks for it.  A
  * per-database worker that dies for any other reason (an error, a signal)
  * is started again by the launcher after a second.  DROP DATABASE stops the
  * database's worker first (see utility.c), so the drop is not blocked by it.
@@ -25,6 +26,16 @@
  * A control-plane call that creates work calls kinesis._wake_worker(); the
  * worker's latch is set when that transaction commits, so the change is
  * visible when the worker looks.
+ *
+ * Shared state is one slot per database that has (or is asked to have) a
+ * worker: the worker's pid and latch, a "wanted" flag that a commit sets to
+ * ask for a worker, and why the last worker left.  A worker claims its slot
+ * when it starts (a second worker for the same database exits at once, so a
+ * restarted launcher cannot double them) and frees it when it leaves a
+ * database without the extension, unless a request arrived meanwhile, in
+ * which case it looks again.  The launcher starts a worker where none is
+ * alive and either the database was never looked at, or a request is
+ * pending, or the last worker died.
  *
  *-------------------------------------------------------------------------
  */
@@ -167,13 +178,17 @@ find_slot(Oid dboid, bool create)
 
 /*
  * wake_xact_callback
- *		At commit of a transaction that asked for it, set the database
- *		worker's latch, or ask the launcher for a worker if none runs.
- *		Only a spinlock and SetLatch: nothing here can fail.
+ *		At commit of a transaction that asked for it, flag the database as
+ *		wanting a worker and set the worker's latch, or the launcher's if
+ *		none runs.  Only a spinlock and SetLatch: nothing here can fail.
  */
 static void
 wake_xact_callback(XactEvent event, void *arg)
 {
+	DbWorkerSlot *s;
+	Latch	   *worker_latch = NULL;
+	Latch	   *launcher_latch;
+
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
 		wake_at_commit = false;
 	if ((event != XACT_EVENT_COMMIT && event != XACT_EVENT_PARALLEL_COMMIT) || !wake_at_commit)
@@ -182,26 +197,19 @@ wake_xact_callback(XactEvent event, void *arg)
 	if (worker_shared == NULL)
 		return;
 	SpinLockAcquire(&worker_shared->mutex);
+	s = find_slot(MyDatabaseId, true);
+	if (s != NULL)
 	{
-		DbWorkerSlot *s = find_slot(MyDatabaseId, true);
-		Latch	   *latch = NULL;
-
-		if (s != NULL && s->latch != NULL)
-			latch = s->latch;
-		else
-		{
-			if (s != NULL)
-			{
-				s->wanted = true;
-				if (s->exit_reason == DBW_NO_EXTENSION)
-					s->exit_reason = DBW_RUNNING;
-			}
-			latch = worker_shared->launcher_latch;
-		}
-		SpinLockRelease(&worker_shared->mutex);
-		if (latch != NULL)
-			SetLatch(latch);
+		/* the worker (or the next one) looks again, whatever it last saw */
+		s->wanted = true;
+		worker_latch = s->latch;
 	}
+	launcher_latch = worker_shared->launcher_latch;
+	SpinLockRelease(&worker_shared->mutex);
+	if (worker_latch != NULL)
+		SetLatch(worker_latch);
+	else if (launcher_latch != NULL)
+		SetLatch(launcher_latch);
 }
 
 /*
@@ -287,6 +295,37 @@ kinesis_worker_stop_for_drop(Oid dboid)
 }
 
 /*
+ * kinesis_worker_after_drop
+ *		After DROP DATABASE: free the slot if the drop succeeded; if it
+ *		failed, ask the launcher for the worker again.
+ */
+void
+kinesis_worker_after_drop(Oid dboid, bool dropped)
+{
+	DbWorkerSlot *s;
+	Latch	   *launcher = NULL;
+
+	if (worker_shared == NULL)
+		return;
+	SpinLockAcquire(&worker_shared->mutex);
+	s = find_slot(dboid, false);
+	if (s != NULL && s->pid == 0)
+	{
+		if (dropped)
+			s->dboid = InvalidOid;
+		else
+		{
+			s->exit_reason = DBW_RUNNING;
+			s->wanted = true;
+			launcher = worker_shared->launcher_latch;
+		}
+	}
+	SpinLockRelease(&worker_shared->mutex);
+	if (launcher != NULL)
+		SetLatch(launcher);
+}
+
+/*
  * kinesis_worker_register
  *		From _PG_init while preloading: register the launcher.
  */
@@ -316,7 +355,7 @@ kinesis_worker_register(void)
 typedef struct LauncherDb
 {
 	Oid			dboid;
-	BackgroundWorkerHandle *handle; /* NULL when none was started */
+	BackgroundWorkerHandle *handle; /* of the worker this launcher started */
 	TimestampTz retry_at;		/* earliest restart after a death */
 	bool		seen;			/* still in pg_database at the last scan */
 	bool		absent;			/* no extension there: leave it alone */
@@ -324,6 +363,7 @@ typedef struct LauncherDb
 
 static LauncherDb *ldbs = NULL;
 static int	nldbs = 0;
+static int	ldbs_capacity = 0;
 
 /*
  * launcher_db
@@ -337,13 +377,40 @@ launcher_db(Oid dboid)
 	for (i = 0; i < nldbs; i++)
 		if (ldbs[i].dboid == dboid)
 			return &ldbs[i];
-	ldbs = ldbs == NULL ? MemoryContextAllocZero(TopMemoryContext, sizeof(LauncherDb) * 256)
-		: ldbs;
-	if (nldbs >= 256)
-		elog(ERROR, "kinesis launcher: too many databases");
+	if (nldbs >= ldbs_capacity)
+	{
+		ldbs_capacity = Max(64, ldbs_capacity * 2);
+		ldbs = ldbs == NULL ?
+			MemoryContextAlloc(TopMemoryContext, sizeof(LauncherDb) * ldbs_capacity) :
+			repalloc(ldbs, sizeof(LauncherDb) * ldbs_capacity);
+	}
+	/* a database not seen before is looked into once (it may have been
+	 * created from a template that has the extension) */
 	memset(&ldbs[nldbs], 0, sizeof(LauncherDb));
 	ldbs[nldbs].dboid = dboid;
 	return &ldbs[nldbs++];
+}
+
+/*
+ * forget_dropped
+ *		Remove the entries of databases that are gone from pg_database.
+ */
+static void
+forget_dropped(void)
+{
+	int			i = 0;
+
+	while (i < nldbs)
+	{
+		if (ldbs[i].seen)
+		{
+			i++;
+			continue;
+		}
+		if (ldbs[i].handle != NULL)
+			pfree(ldbs[i].handle);
+		ldbs[i] = ldbs[--nldbs];
+	}
 }
 
 /*
@@ -381,11 +448,12 @@ start_db_worker(LauncherDb *d)
 
 /*
  * launcher_scan
- *		One pass: read pg_database, then start or restart the workers that
- *		should run.
+ *		One pass: read pg_database, then start the workers that should run.
+ *		A worker is alive while its slot holds its pid (whoever started it:
+ *		a launcher that restarted adopts the workers of its predecessor).
  */
 static void
-launcher_scan(bool first)
+launcher_scan(void)
 {
 	Relation	rel;
 	TableScanDesc scan;
@@ -403,61 +471,61 @@ launcher_scan(bool first)
 	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
 	{
 		Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
-		LauncherDb *d;
 
 		if (!db->datallowconn || db->datistemplate || db->datconnlimit == -2)
 			continue;
-		d = launcher_db(db->oid);
-		d->seen = true;
-		if (first)
-			d->absent = false;
+		launcher_db(db->oid)->seen = true;
 	}
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
 	CommitTransactionCommand();
+	forget_dropped();
 
 	for (i = 0; i < nldbs; i++)
 	{
 		LauncherDb *d = &ldbs[i];
 		DbWorkerSlot *s;
-		DbWorkerExit reason = DBW_RUNNING;
+		bool		alive = false;
 		bool		wanted = false;
+		bool		has_slot = false;
+		DbWorkerExit reason = DBW_RUNNING;
 		pid_t		pid;
 
 		SpinLockAcquire(&worker_shared->mutex);
 		s = find_slot(d->dboid, false);
 		if (s != NULL)
 		{
-			reason = s->exit_reason;
+			has_slot = true;
+			alive = s->pid != 0;
 			wanted = s->wanted;
-			s->wanted = false;
+			reason = s->exit_reason;
 		}
 		SpinLockRelease(&worker_shared->mutex);
 
-		if (!d->seen)
-			continue;			/* dropped, or not connectable */
-		if (wanted)
+		if (alive)
+		{
 			d->absent = false;
+			continue;
+		}
+		if (reason == DBW_DROPPING)
+			continue;			/* being dropped: see utility.c */
 		if (d->handle != NULL &&
 			GetBackgroundWorkerPid(d->handle, &pid) != BGWH_STOPPED)
-			continue;			/* running or starting */
+			continue;			/* starting */
 		if (d->handle != NULL)
 		{
-			/* it stopped: find out why */
+			/* it stopped: a freed slot means no extension there */
 			pfree(d->handle);
 			d->handle = NULL;
-			if ((reason == DBW_NO_EXTENSION || reason == DBW_DROPPING) && !wanted)
+			if (!has_slot || reason == DBW_DROPPING)
 				d->absent = true;
-			else if (!wanted)
-				d->retry_at = now + USECS_PER_SEC;	/* died: restart soon */
+			else if (reason == DBW_RUNNING)
+				d->retry_at = now + USECS_PER_SEC;	/* it died: restart soon */
 		}
+		if (wanted)
+			d->absent = false;
 		if (d->absent || !kinesis_worker_enabled || now < d->retry_at)
 			continue;
-		SpinLockAcquire(&worker_shared->mutex);
-		s = find_slot(d->dboid, true);
-		if (s != NULL)
-			s->exit_reason = DBW_RUNNING;
-		SpinLockRelease(&worker_shared->mutex);
 		start_db_worker(d);
 	}
 }
@@ -470,7 +538,6 @@ launcher_scan(bool first)
 void
 kinesis_launcher_main(Datum main_arg)
 {
-	bool		first = true;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -490,8 +557,7 @@ kinesis_launcher_main(Datum main_arg)
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 		}
-		launcher_scan(first);
-		first = false;
+		launcher_scan();
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 1000L, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
@@ -507,7 +573,8 @@ static DbWorkerSlot *my_slot = NULL;
 
 /*
  * db_worker_exit
- *		before_shmem_exit callback: give up the slot's latch and pid, and
+ *		before_shmem_exit callback: give up the slot's latch and pid (a
+ *		worker that dies keeps the slot, so the launcher restarts it), and
  *		tell the launcher.
  */
 static void
@@ -518,8 +585,11 @@ db_worker_exit(int code, Datum arg)
 	if (my_slot == NULL)
 		return;
 	SpinLockAcquire(&worker_shared->mutex);
-	my_slot->pid = 0;
-	my_slot->latch = NULL;
+	if (my_slot->pid == MyProcPid)
+	{
+		my_slot->pid = 0;
+		my_slot->latch = NULL;
+	}
 	launcher = worker_shared->launcher_latch;
 	SpinLockRelease(&worker_shared->mutex);
 	if (launcher != NULL)
@@ -527,14 +597,64 @@ db_worker_exit(int code, Datum arg)
 }
 
 /*
+ * claim_slot
+ *		Take the database's slot.  False if another worker holds it (this
+ *		one is a duplicate) or there is no room.
+ */
+static bool
+claim_slot(Oid dboid)
+{
+	DbWorkerSlot *s;
+	bool		ok = false;
+
+	SpinLockAcquire(&worker_shared->mutex);
+	s = find_slot(dboid, true);
+	if (s != NULL && s->pid == 0)
+	{
+		s->pid = MyProcPid;
+		s->latch = MyLatch;
+		s->exit_reason = DBW_RUNNING;
+		my_slot = s;
+		ok = true;
+	}
+	SpinLockRelease(&worker_shared->mutex);
+	return ok;
+}
+
+/*
+ * take_request
+ *		Clear the slot's "wanted" flag before looking at the database: a
+ *		request made after this is seen by leave().
+ */
+static void
+take_request(void)
+{
+	SpinLockAcquire(&worker_shared->mutex);
+	my_slot->wanted = false;
+	SpinLockRelease(&worker_shared->mutex);
+}
+
+/*
  * leave
- *		Exit cleanly, telling the launcher why.
+ *		Exit cleanly, telling the launcher why.  A worker leaving a database
+ *		without the extension frees the slot, unless a request arrived since
+ *		it looked (CREATE EXTENSION committed meanwhile): then it returns and
+ *		the caller looks again.
  */
 static void
 leave(DbWorkerExit reason)
 {
 	SpinLockAcquire(&worker_shared->mutex);
+	if (reason == DBW_NO_EXTENSION && my_slot->wanted)
+	{
+		SpinLockRelease(&worker_shared->mutex);
+		return;
+	}
 	my_slot->exit_reason = reason;
+	my_slot->pid = 0;
+	my_slot->latch = NULL;
+	if (reason == DBW_NO_EXTENSION)
+		my_slot->dboid = InvalidOid;
 	SpinLockRelease(&worker_shared->mutex);
 	proc_exit(0);
 }
@@ -675,23 +795,19 @@ kinesis_db_worker_main(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 
-	SpinLockAcquire(&worker_shared->mutex);
-	my_slot = find_slot(dboid, true);
-	if (my_slot != NULL)
-	{
-		my_slot->pid = MyProcPid;
-		my_slot->latch = MyLatch;
-		my_slot->exit_reason = DBW_RUNNING;
-	}
-	SpinLockRelease(&worker_shared->mutex);
-	if (my_slot == NULL)
+	if (!claim_slot(dboid))
 		proc_exit(0);
 	before_shmem_exit(db_worker_exit, (Datum) 0);
 
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
 	pgstat_report_appname("kinesis maintenance");
-	if (!extension_present())
+	for (;;)
+	{
+		take_request();
+		if (extension_present())
+			break;
 		leave(DBW_NO_EXTENSION);
+	}
 
 	roundcxt = AllocSetContextCreate(TopMemoryContext, "kinesis maintenance round",
 									 ALLOCSET_DEFAULT_SIZES);
@@ -710,8 +826,12 @@ kinesis_db_worker_main(Datum main_arg)
 		}
 		if (!kinesis_worker_enabled)
 			leave(DBW_DISABLED);
-		if (!extension_present())
+		take_request();
+		while (!extension_present())
+		{
 			leave(DBW_NO_EXTENSION);
+			take_request();
+		}
 
 		MemoryContextReset(roundcxt);
 		tasks = due_tasks(roundcxt, &ntasks);

@@ -38,6 +38,10 @@ Checks:
 There are no timing assertions; a generous deadline only turns a hang into
 a failure.
 
+The stream is CREATING until maintenance makes it ACTIVE: the maintenance
+worker if the database has one (kinesis.maintenance_worker_pid() IS NOT
+NULL), else this script calls kinesis.run_maintenance() itself.
+
 Environment: libpq's PGHOST, PGPORT, PGUSER, PGDATABASE (and friends);
 KINESIS_STRESS_SCALE = small (default; a few thousand transactions) or
 large (ten times as many); KINESIS_STRESS_SEED (default: random, printed);
@@ -557,6 +561,39 @@ def wait_for_nothing_in_flight(cur, stream, deadline):
         time.sleep(0.05)
 
 
+def worker_running(cur):
+    """A maintenance worker serves this database (it starts shortly after
+    CREATE EXTENSION when kinesis.worker is on)."""
+    cur.execute("SELECT current_setting('kinesis.worker')::boolean")
+    if not cur.fetchone()[0]:
+        return False
+    until = time.monotonic() + 10
+    while True:
+        cur.execute("SELECT kinesis.maintenance_worker_pid() IS NOT NULL")
+        if cur.fetchone()[0]:
+            return True
+        if time.monotonic() > until:
+            return False
+        time.sleep(0.1)
+
+
+def wait_until_active(cur, stream, worker):
+    """create_stream leaves the stream CREATING until maintenance makes it
+    ACTIVE: the worker if there is one, else kinesis.run_maintenance() here."""
+    if worker:
+        cur.execute("SELECT kinesis.wait_for_stream(stream_name => %s, timeout => '120 seconds')", (stream,))
+        return
+    until = time.monotonic() + 120
+    while True:
+        cur.execute("SELECT count(*) FROM kinesis.run_maintenance()")
+        cur.execute("SELECT stream_status FROM kinesis.streams WHERE stream_name = %s", (stream,))
+        if cur.fetchone()[0] == "ACTIVE":
+            return
+        if time.monotonic() > until:
+            raise RuntimeError("stream %s did not become ACTIVE" % stream)
+        time.sleep(0.05)
+
+
 def out_of_order_commits():
     """Committed records whose COMMIT started after a record of the same
     shard with a larger sequence number had finished committing: the cases
@@ -597,7 +634,9 @@ def main():
     admin = connect(autocommit=True)
     cur = admin.cursor()
     cur.execute("CREATE EXTENSION IF NOT EXISTS kinesis")
+    worker = worker_running(cur)
     cur.execute("SELECT kinesis.create_stream(stream_name => %s, shard_count => %s)", (stream, nshards))
+    wait_until_active(cur, stream, worker)
     # the stream is CREATING until maintenance makes it ACTIVE: the worker,
     # or this script when the cluster runs without one
     cur.execute("SELECT kinesis.maintenance_worker_pid() IS NULL")
@@ -644,6 +683,10 @@ def main():
         try:
             cur.execute("SET lock_timeout = '60s'")
             cur.execute("SELECT kinesis.delete_stream(stream_name => %s)", (stream,))
+            if not worker:
+                # DeleteStream only marks the stream DELETING; without a
+                # worker, maintenance has to run here to remove it
+                cur.execute("SELECT count(*) FROM kinesis.run_maintenance()")
         except Exception as e:
             print("warning: could not delete stream %s: %s" % (stream, e))
         admin.close()

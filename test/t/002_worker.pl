@@ -133,6 +133,10 @@ $node->safe_psql('postgres', 'CREATE DATABASE db1');
 wait_for_probe('db1', 0, 'the launcher looks into another new database');
 $node->safe_psql('db1', 'CREATE EXTENSION kinesis');
 wait_for_workers(['db1'], [], 'CREATE EXTENSION there starts a worker');
+# once its first round is over, only a wake-up makes it look again
+ok($node->poll_query_until('postgres', q{
+	SELECT state FROM pg_stat_activity WHERE backend_type = 'kinesis maintenance' AND datname = 'db1'
+}, 'idle'), 'the worker waits for work');
 
 $node->safe_psql('db1', q{SELECT kinesis.create_stream('s1', 2)});
 wait_for_status('db1', 's1', 'ACTIVE', 'a new stream becomes ACTIVE through the worker, woken at commit');
