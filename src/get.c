@@ -541,17 +541,31 @@ struct GetCall
 static Datum
 child_shards(int32 stream_id, int32 shard_index)
 {
+	static SPIPlanPtr plan = NULL;
 	Datum		args[2] = {Int32GetDatum(stream_id), Int32GetDatum(shard_index)};
-	Oid			argtypes[2] = {INT4OID, INT4OID};
 	MemoryContext caller = CurrentMemoryContext;
+	Snapshot	snap;
 	bool		isnull;
 	Datum		result;
 	MemoryContext old;
+	int			ret;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT kinesis._child_shards($1, $2)", 2, argtypes, args,
-							  NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+	if (plan == NULL)
+	{
+		Oid			argtypes[2] = {INT4OID, INT4OID};
+
+		plan = SPI_prepare("SELECT kinesis._child_shards($1, $2)", 2, argtypes);
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+	}
+	/* a fresh snapshot, as the scan's: the caller's may predate the close */
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	ret = SPI_execute_snapshot(plan, args, NULL, snap, InvalidSnapshot, true, false, 1);
+	UnregisterSnapshot(snap);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "reading the child shards failed");
 	result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	old = MemoryContextSwitchTo(caller);
@@ -690,11 +704,14 @@ get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 
 	/*
 	 * A closed shard took its last put before it closed (the close waited
-	 * for every put in flight), so a scan that reached the end has read
-	 * everything, whatever the position: that covers an empty shard and one
-	 * whose records were all trimmed.
+	 * for every put in flight), so a scan that reached the end, with every
+	 * counter up to the ending one final, has read everything, whatever the
+	 * position: that covers an empty shard and one whose records were all
+	 * trimmed.  (The watermark test is a second line of defence: the close
+	 * waits for the writers' stream locks, which last as long as their
+	 * in-flight slots.)
 	 */
-	if (!shard->open && caught_up)
+	if (!shard->open && caught_up && watermark > shard->ending_counter)
 	{
 		/* closed and drained: name the children, as ChildShards does */
 		call->next_iterator = NULL;

@@ -36,6 +36,7 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 
 #include "kinesis.h"
@@ -475,8 +476,32 @@ kinesis_route(KinesisStream *stream, kinesis_u128 hash)
 void
 kinesis_lock_stream(int32 stream_id, bool exclusive)
 {
-	LockDatabaseObject(cached_relid(&stream_meta_relid, "stream_meta"), (Oid) stream_id, 0,
-					   exclusive ? AccessExclusiveLock : AccessShareLock);
+	Oid			classid = cached_relid(&stream_meta_relid, "stream_meta");
+	ResourceOwner save = CurrentResourceOwner;
+
+	if (exclusive)
+	{
+		LockDatabaseObject(classid, (Oid) stream_id, 0, AccessExclusiveLock);
+		return;
+	}
+
+	/*
+	 * A writer's lock belongs to the top-level transaction even when the put
+	 * runs in a subtransaction: the put's in-flight slot lasts until the
+	 * top-level transaction ends (see inflight.c), and a split or merge
+	 * must not close the shard before then, so neither may the lock end
+	 * when a savepoint is rolled back.
+	 */
+	CurrentResourceOwner = TopTransactionResourceOwner;
+	PG_TRY();
+	{
+		LockDatabaseObject(classid, (Oid) stream_id, 0, AccessShareLock);
+	}
+	PG_FINALLY();
+	{
+		CurrentResourceOwner = save;
+	}
+	PG_END_TRY();
 }
 
 /*

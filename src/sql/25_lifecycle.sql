@@ -756,21 +756,19 @@ $$;
 COMMENT ON FUNCTION kinesis._task_trim(integer) IS
     'Internal: drop a stream''s oldest bucket once every record in it has passed the retention period, keeping the shards'' last counters in seq_floor.';
 
-CREATE FUNCTION kinesis._record_status(stream_id integer, task text, outcome text, detail text)
+CREATE FUNCTION kinesis._record_status(stream_id integer, stream_name text, task text, outcome text,
+                                       detail text)
 RETURNS void
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
     INSERT INTO kinesis.maintenance_status AS m (stream_id, stream_name, task, last_run, outcome, detail)
-    SELECT _record_status.stream_id,
-           coalesce((SELECT s.stream_name FROM kinesis.stream_meta s
-                      WHERE s.stream_id = _record_status.stream_id), ''),
-           task, clock_timestamp(), outcome, detail
+    VALUES (stream_id, coalesce(stream_name, ''), task, clock_timestamp(), outcome, detail)
     ON CONFLICT ON CONSTRAINT maintenance_status_pkey DO UPDATE
        SET stream_name = CASE WHEN excluded.stream_name = '' THEN m.stream_name ELSE excluded.stream_name END,
            last_run = excluded.last_run, outcome = excluded.outcome, detail = excluded.detail
 $$;
-COMMENT ON FUNCTION kinesis._record_status(integer, text, text, text) IS
+COMMENT ON FUNCTION kinesis._record_status(integer, text, text, text, text) IS
     'Internal: remember what a maintenance task last did.';
 
 CREATE FUNCTION kinesis._run_task(stream_id integer, task text)
@@ -784,7 +782,10 @@ DECLARE
     old_timeout text := current_setting('lock_timeout');
     state text;
     message text;
+    name text;
 BEGIN
+    -- the name now: a delete removes the stream row
+    SELECT s.stream_name INTO name FROM kinesis.stream_meta s WHERE s.stream_id = _run_task.stream_id;
     PERFORM set_config('lock_timeout', current_setting('kinesis.maintenance_lock_timeout'), true);
     BEGIN
         CASE task
@@ -805,7 +806,7 @@ BEGIN
             d := message || ' (SQLSTATE ' || state || ')';
     END;
     PERFORM set_config('lock_timeout', old_timeout, true);
-    PERFORM kinesis._record_status(stream_id, task, o, d);
+    PERFORM kinesis._record_status(stream_id, name, task, o, d);
     RETURN o;
 END
 $$;

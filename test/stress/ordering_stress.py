@@ -637,12 +637,6 @@ def main():
     worker = worker_running(cur)
     cur.execute("SELECT kinesis.create_stream(stream_name => %s, shard_count => %s)", (stream, nshards))
     wait_until_active(cur, stream, worker)
-    # the stream is CREATING until maintenance makes it ACTIVE: the worker,
-    # or this script when the cluster runs without one
-    cur.execute("SELECT kinesis.maintenance_worker_pid() IS NULL")
-    if cur.fetchone()[0]:
-        cur.execute("SELECT count(*) FROM kinesis.run_maintenance()")
-    cur.execute("SELECT kinesis.wait_for_stream(%s)", (stream,))
 
     try:
         producers_done = threading.Event()

@@ -5,7 +5,9 @@ UpdateShardCount while producers put and consumers follow shard lineage.
 Producers (one connection each) run transactions of random length that put
 records with kinesis.put_record and kinesis.put_records (partition keys,
 sometimes an explicit hash key), sleep a little between puts, sometimes put
-inside a savepoint that is rolled back, and commit or roll back (about
+inside a savepoint that is rolled back (and then linger: the rollback
+released the stream lock the put took, not the transaction's in-flight
+slot), and commit or roll back (about
 20 %), occasionally by dropping the connection with the transaction open;
 a few hold their transaction open longer than the maintenance lock
 timeout, so that reshard tasks are skipped now and then and retried.
@@ -113,7 +115,7 @@ ROLLBACK_SHARE = 0.20       # transactions that end in ROLLBACK (or worse)
 DISCONNECT_SHARE = 0.01     # ... of which some by closing the connection
 ERROR_SHARE = 0.02          # ... and some by an error
 BATCH_SHARE = 0.20          # puts that are put_records batches
-SAVEPOINT_SHARE = 0.05      # puts wrapped in a savepoint
+SAVEPOINT_SHARE = 0.05      # puts wrapped in a savepoint (half rolled back)
 EHK_SHARE = 0.10            # records routed by an explicit hash key
 LONG_SHARE = 0.01           # transactions held open for 0.15-0.4 s before they
                             # end, beyond kinesis.maintenance_lock_timeout, so
@@ -140,6 +142,7 @@ class Violations:
 
 
 VIOLATIONS = Violations()
+LOST_SUMMARY = []           # per consumer and shard, for the report
 
 
 def connect(autocommit, isolation_level=None, name="kinesis reshard stress"):
@@ -435,6 +438,10 @@ class Producer(threading.Thread):
                 if rng.random() < 0.5:
                     cur.execute("ROLLBACK TO SAVEPOINT sp")
                     LEDGER.rollback_savepoint(sp_ids)
+                    if rng.random() < 0.3:
+                        # the rollback released the stream lock the put
+                        # took, but not the transaction's in-flight slot
+                        time.sleep(0.02 + rng.random() * 0.1)
                 else:
                     cur.execute("RELEASE SAVEPOINT sp")
                     ids += sp_ids
@@ -871,9 +878,19 @@ def check(consumers, shards):
         for rid in sorted(seen_ids - committed - rolled_back - in_doubt):
             if not rid.startswith("?"):
                 VIOLATIONS.add("rolled back", "%s: delivered %s, of no finished transaction" % (c.name, rid))
+        lost_by_shard = {}
         for rid in sorted(committed - seen_ids):
             VIOLATIONS.add("lost", "%s: committed %s (%s, seq %d) never delivered"
                            % (c.name, rid, puts[rid]["shard"], puts[rid]["seq"]))
+            lost_by_shard.setdefault(puts[rid]["shard"], []).append(puts[rid]["seq"])
+        for sid, seqs in sorted(lost_by_shard.items()):
+            s = shards.get(sid, {})
+            got = c.seen.get(sid, [])
+            LOST_SUMMARY.append("%s: %d of %s (%s%s) never delivered; it delivered %d from it, the last "
+                                "below %s of the lost ones"
+                                % (c.name, len(seqs), sid, "closed" if not s.get("open", True) else "open",
+                                   ", read to its end" if sid in c.ended else "",
+                                   len(got), "all" if got and got[-1][0] < min(seqs) else "not all"))
         # every shard reached and read to its end (closed) or drained (open)
         for sid, s in sorted(shards.items(), key=lambda kv: kv[1]["index"]):
             if sid not in c.started:
@@ -1060,6 +1077,10 @@ def main():
         print("  [%s] %s" % (kind, text))
     if n > MAX_VIOLATIONS_SHOWN:
         print("  ... and %d more" % (n - MAX_VIOLATIONS_SHOWN))
+    if LOST_SUMMARY:
+        print("lost records by consumer and shard:")
+        for line in LOST_SUMMARY:
+            print("  %s" % line)
     print("summary: %s" % summary)
     return 1
 
