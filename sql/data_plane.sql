@@ -193,7 +193,8 @@ BEGIN
 END $$;
 SELECT page, n, (n = 10) = (behind > 0) AS zero_iff_caught_up, first, last FROM pages ORDER BY page;
 
--- read_records: the same pages as rows; the last row carries the iterator
+-- read_records: the same pages as rows, then a closing row with no record
+-- that carries the iterator
 CREATE TABLE row_pages (page int, ord bigint, seq text, msg text, it text, behind bigint);
 DO $$
 DECLARE
@@ -207,9 +208,10 @@ BEGIN
         SELECT r.it INTO it FROM row_pages r WHERE r.page = p ORDER BY r.ord DESC LIMIT 1;
     END LOOP;
 END $$;
-SELECT page, count(seq) AS n, min(msg) AS first, max(msg) AS last,
+SELECT page, count(*) AS rows, count(seq) AS n, min(msg) AS first, max(msg) AS last,
        count(it) AS iterators, bool_and((it IS NOT NULL) = (behind IS NOT NULL)) AS together,
-       max(ord) FILTER (WHERE it IS NOT NULL) = max(ord) AS on_last_row
+       max(ord) FILTER (WHERE it IS NOT NULL) = max(ord) AS on_last_row,
+       bool_and(seq IS NULL) FILTER (WHERE it IS NOT NULL) AS closing_row_has_no_record
   FROM row_pages GROUP BY page ORDER BY page;
 -- the same records, numbers and order as get_records
 SELECT count(*) AS same FROM row_pages r JOIN seqs s ON s.sequence_number = r.seq AND s.msg = r.msg;

@@ -33,7 +33,6 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -791,46 +790,28 @@ kinesis_get_records(PG_FUNCTION_ARGS)
 }
 
 /*
- * RowsState: read_records' emit state.  Each record's row goes into the
- * caller's tuplestore one record late, so that the last row can carry the
- * next iterator and the lag; the held row's values are copied into a small
- * context, because the scan's buffer pin moves on.
+ * RowsState: read_records' emit state: the caller's tuplestore, which each
+ * record's row goes into as it is scanned.
  */
 typedef struct RowsState
 {
 	Tuplestorestate *store;
 	TupleDesc	desc;
-	MemoryContext heldcxt;
-	bool		held;
-	Datum		values[READ_RECORDS_COLS];
 	bool		nulls[READ_RECORDS_COLS];
 } RowsState;
 
 /*
  * emit_to_rows
- *		read_records' emit: store the held row, then hold this one.
+ *		read_records' emit: one row per record, its last three columns NULL.
  */
 static void
 emit_to_rows(GetCall *call, Datum *values)
 {
 	RowsState  *rs = (RowsState *) call->arg;
-	MemoryContext old;
-	int			i;
+	Datum		row[READ_RECORDS_COLS];
 
-	if (rs->held)
-	{
-		tuplestore_putvalues(rs->store, rs->desc, rs->values, rs->nulls);
-		MemoryContextReset(rs->heldcxt);
-	}
-	old = MemoryContextSwitchTo(rs->heldcxt);
-	for (i = 0; i < 5; i++)
-	{
-		/* the arrival is by value and the encryption text lives as long as the call */
-		rs->values[i] = (i == 1 || i == 4) ? values[i] : datumCopy(values[i], false, -1);
-		rs->nulls[i] = false;
-	}
-	MemoryContextSwitchTo(old);
-	rs->held = true;
+	memcpy(row, values, sizeof(Datum) * 5);
+	tuplestore_putvalues(rs->store, rs->desc, row, rs->nulls);
 }
 
 /*
@@ -839,12 +820,12 @@ emit_to_rows(GetCall *call, Datum *values)
  *		partition_key, encryption_type, next_shard_iterator,
  *		millis_behind_latest, child_shards).
  *
- * GetRecords as rows, one per record, for SQL consumers and for clients
- * that read large batches: no array is built, so nothing is materialized
- * twice.  The last row carries next_shard_iterator and millis_behind_latest
- * (NULL on the others), and child_shards when the closed shard is drained;
- * a call that returns no record returns one row whose
- * record columns are NULL, so the next iterator is never lost.
+ * GetRecords as rows, for SQL consumers and for clients that read large
+ * batches: one row per record, written straight into the caller's
+ * tuplestore (no array is built, so nothing is materialized twice), then
+ * one closing row whose record columns are NULL and which carries
+ * next_shard_iterator, millis_behind_latest and, at the end of a closed
+ * shard, child_shards (NULL in the record rows).
  */
 Datum
 kinesis_read_records(PG_FUNCTION_ARGS)
@@ -852,39 +833,38 @@ kinesis_read_records(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	RowsState	rs;
 	GetCall		call = {0};
+	Datum		last[READ_RECORDS_COLS];
+	bool		lastnulls[READ_RECORDS_COLS];
 	int			i;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	memset(&rs, 0, sizeof(rs));
 	rs.store = rsinfo->setResult;
 	rs.desc = rsinfo->setDesc;
 	if (rs.desc->natts != READ_RECORDS_COLS)
 		elog(ERROR, "kinesis.read_records must return %d columns", READ_RECORDS_COLS);
-	rs.heldcxt = AllocSetContextCreate(CurrentMemoryContext, "kinesis read_records row",
-									   ALLOCSET_DEFAULT_SIZES);
 	for (i = 0; i < READ_RECORDS_COLS; i++)
-		rs.nulls[i] = true;
+		rs.nulls[i] = i >= 5;
 
 	call.emit = emit_to_rows;
 	call.arg = &rs;
 	get_records_run(fcinfo, &call);
 
-	if (!rs.held)
-		for (i = 0; i < 5; i++)
-			rs.nulls[i] = true;
+	/* the closing row: no record, the outcome of the call */
+	memset(last, 0, sizeof(last));
+	for (i = 0; i < READ_RECORDS_COLS; i++)
+		lastnulls[i] = true;
 	if (call.next_iterator != NULL)
 	{
-		rs.values[5] = CStringGetTextDatum(call.next_iterator);
-		rs.nulls[5] = false;
+		last[5] = CStringGetTextDatum(call.next_iterator);
+		lastnulls[5] = false;
 	}
-	rs.values[6] = Int64GetDatum(call.millis_behind);
-	rs.nulls[6] = false;
+	last[6] = Int64GetDatum(call.millis_behind);
+	lastnulls[6] = false;
 	if (call.has_child_shards && call.child_shards != (Datum) 0)
 	{
-		rs.values[7] = call.child_shards;
-		rs.nulls[7] = false;
+		last[7] = call.child_shards;
+		lastnulls[7] = false;
 	}
-	tuplestore_putvalues(rs.store, rs.desc, rs.values, rs.nulls);
-	MemoryContextDelete(rs.heldcxt);
+	tuplestore_putvalues(rs.store, rs.desc, last, lastnulls);
 	return (Datum) 0;
 }

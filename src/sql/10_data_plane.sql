@@ -194,7 +194,7 @@ RETURNS TABLE (sequence_number text,
 LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 1000
 AS 'MODULE_PATHNAME', 'kinesis_read_records';
 COMMENT ON FUNCTION kinesis.read_records(text, integer) IS
-    'GetRecords as rows: one row per record; the last row carries next_shard_iterator, millis_behind_latest and (at the end of a closed shard) child_shards, and a call with no record returns one row of NULL record columns.';
+    'GetRecords as rows: one row per record (next_shard_iterator, millis_behind_latest and child_shards NULL), then one closing row whose record columns are NULL and which carries next_shard_iterator, millis_behind_latest and, at the end of a closed shard, child_shards.';
 
 CREATE FUNCTION kinesis._now()
 RETURNS timestamptz

@@ -12,8 +12,8 @@
  *                                    next_shard_iterator, records unnested
  *                                    so that every field reaches the client
  *         rows     STREAM,SHARD_ID   the same with read_records(limit 10000),
- *                                    the row form (the last row carries the
- *                                    next iterator)
+ *                                    the row form (a closing row carries
+ *                                    the next iterator)
  *         base     SHARD_INDEX       WHERE stream_id = 1 AND shard_index = $1
  *                                    AND seq > $2 ORDER BY seq LIMIT 10000 on
  *                                    bench.drain_base
@@ -251,7 +251,7 @@ drain_prepare(PGconn *conn, const char *kind)
 				"  LEFT JOIN LATERAL unnest(g.records) WITH ORDINALITY "
 				"       AS r(sequence_number, approximate_arrival_timestamp, data, partition_key, "
 				"            encryption_type, ord) ON true");
-		/* the row form: the last row carries the next iterator */
+		/* the row form: a closing row carries the next iterator */
 		if (strcmp(kind, "rows") == 0)
 			prepare(conn, "get_rows",
 					"SELECT next_shard_iterator, sequence_number, approximate_arrival_timestamp, "
@@ -306,9 +306,15 @@ drain_target(PGconn *conn, const char *kind, const char *target, DrainResult *ou
 			res = exec_prepared(conn, rows ? "get_rows" : "get", 1, gp);
 			out->calls++;
 			n = PQntuples(res);
-			/* array form: the iterator is on the first row; rows: the last */
+			/*
+			 * array form: the iterator is on the first row, which has no
+			 * record when the call returned none; rows: one row per record,
+			 * then a closing row with the iterator
+			 */
 			last = rows ? n - 1 : 0;
-			if (n == 0 || PQgetisnull(res, last, 1))
+			if (rows)
+				n = Max(n - 1, 0);
+			else if (n == 0 || PQgetisnull(res, last, 1))
 				n = 0;
 			out->rows += n;
 			out->bytes += result_bytes(res);
