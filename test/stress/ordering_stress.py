@@ -53,16 +53,16 @@ Exit status 0 when every check passes, 1 otherwise (at most 50 violations
 are printed, with their total count).
 """
 
-import hashlib
-import os
-import random
 import sys
 import threading
 import time
-import traceback
 
 import psycopg2
-import psycopg2.extensions
+
+from stresslib import (GET_RECORDS_FROM, LEDGER, PUT_RECORDS_SQL, VIOLATIONS, TracingConsumer,
+                       TxnProducer, connect, delete_stream, env_num, fetch_put_records, find_worker,
+                       payload, read_or_expired, report, scale_config, seed_knob, shard_id,
+                       shard_index, stream_name, wait_until_active, wait_until_quiet)
 
 SCALES = {
     # producers, producer transactions in total, puts per transaction (max)
@@ -71,111 +71,12 @@ SCALES = {
 }
 DEFAULT_DEADLINE = {"small": 300, "large": 1100}
 
-ROLLBACK_SHARE = 0.20       # transactions that end in ROLLBACK (or worse)
-DISCONNECT_SHARE = 0.01     # ... of which some by closing the connection
-ERROR_SHARE = 0.02          # ... and some by an error
-BATCH_SHARE = 0.20          # puts that are put_records batches
-SAVEPOINT_SHARE = 0.05      # puts wrapped in a savepoint
+# The transaction mix (rollbacks, dropped connections, errors, batches,
+# savepoints) is stresslib's, shared with reshard_stress.py.
 ORDERING_SHARE = 0.10       # single puts with sequence_number_for_ordering
 LATEST_AFTER = 0.35         # share of producer transactions done before LATEST
-MAX_VIOLATIONS_SHOWN = 50
-
-STATEMENT_TIMEOUT_MS = 120000   # a hang surfaces as an error, not a timeout
-
-
-class Violations:
-    """Thread-safe collection of failures."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.items = []
-
-    def add(self, kind, text):
-        with self.lock:
-            self.items.append((kind, text))
-
-    def count(self):
-        with self.lock:
-            return len(self.items)
-
-
-VIOLATIONS = Violations()
-
-
-def connect(autocommit, isolation_level=None):
-    conn = psycopg2.connect("")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("SET statement_timeout = %s", (STATEMENT_TIMEOUT_MS,))
-        cur.execute("SET application_name = 'kinesis ordering stress'")
-    conn.autocommit = autocommit
-    if isolation_level is not None:
-        conn.set_session(isolation_level=isolation_level)
-    return conn
-
-
-def shard_id(index):
-    return "shardId-%012d" % index
-
-
-def shard_index(sid):
-    return int(sid.rsplit("-", 1)[1])
-
-
-def payload(rid, rng):
-    """The data of record rid: its id, a NUL, then bytes derived from it."""
-    digest = hashlib.sha256(rid.encode()).digest()
-    return rid.encode() + b"\x00" + digest * rng.randint(0, 8)
-
-
-def expected_payload_ok(data):
-    rid, sep, rest = data.partition(b"\x00")
-    if not sep:
-        return None, False
-    digest = hashlib.sha256(rid).digest()
-    ok = len(rest) % len(digest) == 0 and rest == digest * (len(rest) // len(digest))
-    return rid.decode(errors="replace"), ok
-
-
-class Ledger:
-    """What the producers did: every put, and how its transaction ended."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.puts = {}          # id -> dict(data, pk, shard, seq)
-        self.committed = set()
-        self.rolled_back = set()
-        self.in_doubt = set()   # COMMIT raised: outcome unknown
-        self.commit_start = {}  # id -> monotonic time COMMIT was sent
-        self.commit_end = {}    # id -> monotonic time COMMIT returned
-        self.txns_done = 0
-        self.txns_committed = 0
-        self.txns_rolled_back = 0
-        self.txns_in_doubt = 0
-        self.producer_errors = 0
-
-    def finish(self, ids, outcome, commit_start=None, commit_end=None):
-        with self.lock:
-            self.txns_done += 1
-            if outcome == "commit":
-                self.txns_committed += 1
-                self.committed.update(ids)
-                for i in ids:
-                    self.commit_start[i] = commit_start
-                    self.commit_end[i] = commit_end
-            elif outcome == "rollback":
-                self.txns_rolled_back += 1
-                self.rolled_back.update(ids)
-            else:
-                self.txns_in_doubt += 1
-                self.in_doubt.update(ids)
-
-    def rollback_savepoint(self, ids):
-        with self.lock:
-            self.rolled_back.update(ids)
-
-
-LEDGER = Ledger()
+PAYLOAD_REPEATS = (0, 8)    # digests after the id in a record's data
+APP = "kinesis ordering stress"
 
 PUT_RECORD_SQL = """
 SELECT shard_id, sequence_number
@@ -183,51 +84,33 @@ SELECT shard_id, sequence_number
                           explicit_hash_key => %s, sequence_number_for_ordering => %s)
 """
 
-PUT_RECORDS_SQL = """
-SELECT o.failed_record_count, e.shard_id, e.sequence_number, e.error_code
-  FROM kinesis.put_records(
-         records => ARRAY(SELECT ROW(u.d, u.h, u.k)::kinesis.put_records_request_entry
-                            FROM unnest(%s::bytea[], %s::text[], %s::text[])
-                                 WITH ORDINALITY AS u(d, h, k, n)
-                           ORDER BY u.n),
-         stream_name => %s) AS o
- CROSS JOIN LATERAL unnest(o.records) WITH ORDINALITY
-       AS e(sequence_number, shard_id, error_code, error_message, n)
- ORDER BY e.n
-"""
-
 GET_RECORDS_SQL = """
 SELECT g.next_shard_iterator, g.millis_behind_latest,
-       r.sequence_number, r.data, r.partition_key
-  FROM kinesis.get_records(shard_iterator => %s, "limit" => %s) AS g
-  LEFT JOIN LATERAL unnest(g.records) WITH ORDINALITY
-       AS r(sequence_number, approximate_arrival_timestamp, data, partition_key,
-            encryption_type, n) ON true
- ORDER BY r.n
-"""
+       r.sequence_number, r.data, r.partition_key""" + GET_RECORDS_FROM
 
 
-class Producer(threading.Thread):
+class Producer(TxnProducer):
+    """Runs quota transactions; some single puts pass
+    sequence_number_for_ordering and must get a larger sequence number."""
+
     def __init__(self, index, stream, quota, max_puts, seed, deadline):
-        super().__init__(name="producer-%d" % index, daemon=True)
-        self.index = index
-        self.stream = stream
+        super().__init__(index, stream, max_puts, seed, deadline, APP)
         self.quota = quota
-        self.max_puts = max_puts
-        self.rng = random.Random("%s-producer-%d" % (seed, index))
-        self.deadline = deadline
         self.keys = ["pk-%d-%d" % (index, k) for k in range(20)] + ["shared-%d" % k for k in range(10)]
         self.last_seq = {}      # shard -> a sequence number this producer got
-        self.puts = 0
 
-    def new_id(self, txn, k):
-        return "p%d-t%d-r%d" % (self.index, txn, k)
+    def more(self, txn):
+        return txn < self.quota
 
-    def put_one(self, cur, rid):
+    def deadline_text(self, txn):
+        return "%s stopped at transaction %d of %d" % (self.name, txn, self.quota)
+
+    def put_one(self, cur, txn, k):
         rng = self.rng
+        rid = self.new_id(txn, k)
         pk = rng.choice(self.keys)
         ehk = str(rng.getrandbits(128)) if rng.random() < 0.1 else None
-        data = payload(rid, rng)
+        data = payload(rid, rng, PAYLOAD_REPEATS)
         ordering = None
         if self.last_seq and rng.random() < ORDERING_SHARE:
             osid, ordering = rng.choice(sorted(self.last_seq.items()))
@@ -241,150 +124,40 @@ class Producer(threading.Thread):
         self.last_seq[sid] = seq
         return [rid]
 
-    def put_batch(self, cur, rids):
+    def put_batch(self, cur, txn, k, n):
         rng = self.rng
+        rids = [self.new_id(txn, k + j) for j in range(n)]
         raw, datas, ehks, pks = [], [], [], []
         for rid in rids:
-            raw.append(payload(rid, rng))
+            raw.append(payload(rid, rng, PAYLOAD_REPEATS))
             datas.append(psycopg2.Binary(raw[-1]))
             ehks.append(str(rng.getrandbits(128)) if rng.random() < 0.1 else None)
             pks.append(rng.choice(self.keys))
         cur.execute(PUT_RECORDS_SQL, (datas, ehks, pks, self.stream))
-        rows = cur.fetchall()
-        if len(rows) != len(rids):
-            raise RuntimeError("put_records returned %d entries for %d records" % (len(rows), len(rids)))
+        rows = fetch_put_records(cur, len(rids))
         with LEDGER.lock:
-            for rid, d, pk, (failed, sid, seq, err) in zip(rids, raw, pks, rows):
-                if failed != 0 or err is not None or seq is None:
-                    raise RuntimeError("put_records entry failed: %r" % ((failed, sid, seq, err),))
+            for rid, d, pk, (_, sid, seq, _) in zip(rids, raw, pks, rows):
                 LEDGER.puts[rid] = dict(data=d, pk=pk, shard=sid, seq=int(seq))
-        for rid, (failed, sid, seq, err) in zip(rids, rows):
+        for _, sid, seq, _ in rows:
             self.last_seq[sid] = seq
-        return list(rids)
-
-    def run(self):
-        rng = self.rng
-        conn = None
-        try:
-            for txn in range(self.quota):
-                if time.monotonic() > self.deadline:
-                    VIOLATIONS.add("deadline", "%s stopped at transaction %d of %d"
-                                   % (self.name, txn, self.quota))
-                    return
-                if conn is None:
-                    conn = connect(autocommit=False)
-                conn, _ = self.transaction(conn, txn)
-        except Exception:
-            LEDGER.producer_errors += 1
-            VIOLATIONS.add("producer error", "%s: %s" % (self.name, traceback.format_exc().strip()))
-        finally:
-            if conn is not None:
-                try:
-                    conn.close()
-                except Exception:
-                    pass
-
-    def transaction(self, conn, txn):
-        rng = self.rng
-        ids = []
-        nputs = rng.randint(1, self.max_puts)
-        k = 0
-        cur = conn.cursor()
-        for _ in range(nputs):
-            if rng.random() < SAVEPOINT_SHARE:
-                cur.execute("SAVEPOINT sp")
-                sp_ids = self.put_one(cur, self.new_id(txn, k))
-                k += 1
-                if rng.random() < 0.5:
-                    cur.execute("ROLLBACK TO SAVEPOINT sp")
-                    LEDGER.rollback_savepoint(sp_ids)
-                else:
-                    cur.execute("RELEASE SAVEPOINT sp")
-                    ids += sp_ids
-            elif rng.random() < BATCH_SHARE:
-                n = rng.randint(2, 12)
-                ids += self.put_batch(cur, [self.new_id(txn, k + j) for j in range(n)])
-                k += n
-            else:
-                ids += self.put_one(cur, self.new_id(txn, k))
-                k += 1
-            r = rng.random()
-            if r < 0.3:
-                time.sleep(rng.random() * 0.004)
-            elif r < 0.35:
-                time.sleep(rng.random() * 0.03)
-        self.puts += k
-        r = rng.random()
-        if r < DISCONNECT_SHARE:
-            # the backend aborts the open transaction when it sees the client go
-            conn.close()
-            LEDGER.finish(ids, "rollback")
-            return None, ids
-        if r < DISCONNECT_SHARE + ERROR_SHARE:
-            try:
-                cur.execute("SELECT 1 / 0")
-            except psycopg2.DataError:
-                pass
-            conn.rollback()
-            LEDGER.finish(ids, "rollback")
-            return conn, ids
-        if r < ROLLBACK_SHARE:
-            conn.rollback()
-            LEDGER.finish(ids, "rollback")
-            return conn, ids
-        start = time.monotonic()
-        try:
-            conn.commit()
-        except Exception:
-            LEDGER.finish(ids, "in doubt")
-            VIOLATIONS.add("producer error", "%s: COMMIT failed: %s"
-                           % (self.name, traceback.format_exc().strip()))
-            try:
-                conn.close()
-            except Exception:
-                pass
-            return None, ids
-        LEDGER.finish(ids, "commit", start, time.monotonic())
-        return conn, ids
+        return rids
 
 
-class Consumer(threading.Thread):
+class Consumer(TracingConsumer):
+    """Follows next_shard_iterator on every shard from TRIM_HORIZON (modes
+    plain and rr) or, once latest_ready is set, from LATEST (mode latest)."""
+
     def __init__(self, name, mode, stream, nshards, seed, producers_done, latest_ready, deadline):
-        super().__init__(name=name, daemon=True)
-        self.mode = mode            # plain | rr | latest
-        self.stream = stream
+        super().__init__(name, mode, stream, seed, deadline, APP)
         self.nshards = nshards
-        self.rng = random.Random("%s-%s" % (seed, name))
         self.producers_done = producers_done
         self.latest_ready = latest_ready
-        self.deadline = deadline
         self.seen = {s: [] for s in range(nshards)}     # shard -> [(seq, id)]
-        self.ids = {}                                   # id -> times seen
         self.latest_at = {}                             # shard -> monotonic time
-        self.calls = 0
-        self.finished = False
-
-    def violation(self, kind, text):
-        VIOLATIONS.add(kind, "%s: %s" % (self.name, text))
-
-    def get_iterator(self, cur, shard, kind, after=None):
-        cur.execute("SELECT kinesis.get_shard_iterator(stream_name => %s, shard_id => %s, "
-                    "shard_iterator_type => %s, starting_sequence_number => %s)",
-                    (self.stream, shard_id(shard), kind, after))
-        return cur.fetchone()[0]
-
-    def run(self):
-        try:
-            self.consume()
-        except Exception:
-            self.violation("consumer error", traceback.format_exc().strip())
 
     def consume(self):
         rng = self.rng
-        if self.mode == "rr":
-            conn = connect(False, psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ)
-        else:
-            conn = connect(True)
+        conn = self.open_connection()
         cur = conn.cursor()
         if self.mode == "latest":
             while not self.latest_ready.wait(0.05):
@@ -394,10 +167,10 @@ class Consumer(threading.Thread):
         its = {}
         for s in range(self.nshards):
             if self.mode == "latest":
-                its[s] = self.get_iterator(cur, s, "LATEST")
+                its[s] = self.get_iterator(cur, shard_id(s), "LATEST")
                 self.latest_at[s] = time.monotonic()
             else:
-                its[s] = self.get_iterator(cur, s, "TRIM_HORIZON")
+                its[s] = self.get_iterator(cur, shard_id(s), "TRIM_HORIZON")
         if self.mode == "rr":
             conn.commit()
         drained = set()
@@ -413,14 +186,8 @@ class Consumer(threading.Thread):
                 if s in drained:
                     continue
                 limit = rng.choice([10000, 10000, 1000, 50, 7, 1])
-                it = its[s]
-                try:
-                    cur.execute(GET_RECORDS_SQL, (it, limit))
-                    rows = cur.fetchall()
-                except psycopg2.Error as e:
-                    if e.pgcode != "KN006":     # ExpiredIteratorException
-                        raise
-                    conn.rollback()
+                rows = read_or_expired(conn, cur, GET_RECORDS_SQL, (its[s], limit))
+                if rows is None:
                     its[s] = self.refresh(cur, s)
                     continue
                 self.calls += 1
@@ -428,7 +195,8 @@ class Consumer(threading.Thread):
                 nxt, behind = rows[0][0], rows[0][1]
                 recs = [r for r in rows if r[2] is not None]
                 for _, _, seq, data, pk in recs:
-                    self.deliver(s, int(seq), bytes(data), pk)
+                    self.check_record(s, "shard %d" % s, shard_id(s), int(seq), bytes(data), pk,
+                                      "?seq-%d" % int(seq))
                 if nxt is None:
                     self.violation("iterator", "shard %d returned no next_shard_iterator (open shard)" % s)
                     drained.add(s)
@@ -450,66 +218,20 @@ class Consumer(threading.Thread):
         self.finished = True
 
     def refresh(self, cur, s):
-        if self.seen[s]:
-            return self.get_iterator(cur, s, "AFTER_SEQUENCE_NUMBER", str(self.seen[s][-1][0]))
-        if self.mode == "latest":
+        if self.mode == "latest" and not self.seen[s]:
             raise RuntimeError("LATEST iterator expired before any record was read")
-        return self.get_iterator(cur, s, "TRIM_HORIZON")
-
-    def deliver(self, s, seq, data, pk):
-        rid, ok = expected_payload_ok(data)
-        if rid is None:
-            self.violation("content", "shard %d seq %d: data without an id: %r" % (s, seq, data[:40]))
-            rid = "?seq-%d" % seq
-        elif not ok:
-            self.violation("content", "%s: data corrupted" % rid)
-        lst = self.seen[s]
-        if lst and seq <= lst[-1][0]:
-            self.violation("reordered", "shard %d: %s (seq %d) after %s (seq %d)"
-                           % (s, rid, seq, lst[-1][1], lst[-1][0]))
-        lst.append((seq, rid))
-        n = self.ids.get(rid, 0) + 1
-        self.ids[rid] = n
-        if n == 2:
-            self.violation("duplicated", "%s delivered more than once" % rid)
-        with LEDGER.lock:
-            put = LEDGER.puts.get(rid)
-            committed = rid in LEDGER.committed
-            in_doubt = rid in LEDGER.in_doubt
-        if put is None:
-            self.violation("rolled back", "%s delivered but never put" % rid)
-            return
-        if put["data"] != data:
-            self.violation("content", "%s: data differs from what was put" % rid)
-        if put["pk"] != pk:
-            self.violation("content", "%s: partition key %r, put with %r" % (rid, pk, put["pk"]))
-        if shard_index(put["shard"]) != s:
-            self.violation("content", "%s: read from shard %d, put into %s" % (rid, s, put["shard"]))
-        if put["seq"] != seq:
-            self.violation("content", "%s: sequence number %d, put returned %d" % (rid, seq, put["seq"]))
-        if not committed and not in_doubt:
-            # the COMMIT may be under way; decide at the end
-            pass
+        return self.restart(cur, s, shard_id(s))
 
 
 def check(consumers, nshards):
     committed = LEDGER.committed
-    rolled_back = LEDGER.rolled_back
-    in_doubt = LEDGER.in_doubt
     ref = None
     for c in consumers:
         if not c.finished:
             continue
-        seen_ids = set(c.ids)
-        for rid in sorted(seen_ids & rolled_back):
-            VIOLATIONS.add("rolled back", "%s: delivered %s, which was rolled back" % (c.name, rid))
-        for rid in sorted(seen_ids - committed - rolled_back - in_doubt):
-            if not rid.startswith("?"):
-                VIOLATIONS.add("rolled back", "%s: delivered %s, of no finished transaction" % (c.name, rid))
+        c.check_delivered()
         if c.mode in ("plain", "rr"):
-            for rid in sorted(committed - seen_ids):
-                VIOLATIONS.add("lost", "%s: committed %s (%s, seq %d) never delivered"
-                               % (c.name, rid, LEDGER.puts[rid]["shard"], LEDGER.puts[rid]["seq"]))
+            c.check_lost()
             if ref is None:
                 ref = c
             else:
@@ -518,6 +240,7 @@ def check(consumers, nshards):
                         VIOLATIONS.add("reordered", "%s and %s disagree on shard %d (%d vs %d records)"
                                        % (c.name, ref.name, s, len(c.seen[s]), len(ref.seen[s])))
         else:
+            seen_ids = set(c.ids)
             must = set()
             for rid in committed:
                 s = shard_index(LEDGER.puts[rid]["shard"])
@@ -546,54 +269,6 @@ def check(consumers, nshards):
         by_seq[key] = rid
 
 
-def wait_for_nothing_in_flight(cur, stream, deadline):
-    while True:
-        cur.execute("SELECT coalesce(sum(f.inflight_transactions), 0) "
-                    "  FROM kinesis.inflight() f JOIN kinesis.stream_meta m USING (stream_id) "
-                    " WHERE m.stream_name = %s", (stream,))
-        n = cur.fetchone()[0]
-        if n == 0:
-            return
-        if time.monotonic() > deadline:
-            VIOLATIONS.add("in flight", "%d transactions still in flight after every producer "
-                           "finished" % n)
-            return
-        time.sleep(0.05)
-
-
-def worker_running(cur):
-    """A maintenance worker serves this database (it starts shortly after
-    CREATE EXTENSION when kinesis.worker is on)."""
-    cur.execute("SELECT current_setting('kinesis.worker')::boolean")
-    if not cur.fetchone()[0]:
-        return False
-    until = time.monotonic() + 10
-    while True:
-        cur.execute("SELECT kinesis.maintenance_worker_pid() IS NOT NULL")
-        if cur.fetchone()[0]:
-            return True
-        if time.monotonic() > until:
-            return False
-        time.sleep(0.1)
-
-
-def wait_until_active(cur, stream, worker):
-    """create_stream leaves the stream CREATING until maintenance makes it
-    ACTIVE: the worker if there is one, else kinesis.run_maintenance() here."""
-    if worker:
-        cur.execute("SELECT kinesis.wait_for_stream(stream_name => %s, timeout => '120 seconds')", (stream,))
-        return
-    until = time.monotonic() + 120
-    while True:
-        cur.execute("SELECT count(*) FROM kinesis.run_maintenance()")
-        cur.execute("SELECT stream_status FROM kinesis.streams WHERE stream_name = %s", (stream,))
-        if cur.fetchone()[0] == "ACTIVE":
-            return
-        if time.monotonic() > until:
-            raise RuntimeError("stream %s did not become ACTIVE" % stream)
-        time.sleep(0.05)
-
-
 def out_of_order_commits():
     """Committed records whose COMMIT started after a record of the same
     shard with a larger sequence number had finished committing: the cases
@@ -614,27 +289,25 @@ def out_of_order_commits():
 
 
 def main():
-    scale = os.environ.get("KINESIS_STRESS_SCALE", "small")
-    if scale not in SCALES:
-        print("KINESIS_STRESS_SCALE must be one of %s" % ", ".join(SCALES))
+    scale, cfg = scale_config(SCALES)
+    if cfg is None:
         return 1
-    cfg = dict(SCALES[scale])
-    cfg["shards"] = int(os.environ.get("KINESIS_STRESS_SHARDS", cfg["shards"]))
-    cfg["producers"] = int(os.environ.get("KINESIS_STRESS_PRODUCERS", cfg["producers"]))
-    seed = os.environ.get("KINESIS_STRESS_SEED") or str(random.SystemRandom().randrange(10 ** 9))
-    deadline_s = float(os.environ.get("KINESIS_STRESS_DEADLINE", DEFAULT_DEADLINE[scale]))
+    cfg["shards"] = env_num("KINESIS_STRESS_SHARDS", cfg["shards"], int)
+    cfg["producers"] = env_num("KINESIS_STRESS_PRODUCERS", cfg["producers"], int)
+    seed = seed_knob()
+    deadline_s = env_num("KINESIS_STRESS_DEADLINE", DEFAULT_DEADLINE[scale])
     nshards = cfg["shards"]
-    stream = "ordering_stress_%d_%d" % (os.getpid(), int(time.time() * 1000) % 10 ** 9)
+    stream = stream_name("ordering_stress")
     print("ordering stress: scale=%s seed=%s producers=%d transactions=%d max_puts=%d shards=%d "
           "deadline=%ds stream=%s" % (scale, seed, cfg["producers"], cfg["transactions"],
                                       cfg["max_puts"], nshards, deadline_s, stream), flush=True)
 
     t0 = time.monotonic()
     deadline = t0 + deadline_s
-    admin = connect(autocommit=True)
+    admin = connect(autocommit=True, name=APP)
     cur = admin.cursor()
     cur.execute("CREATE EXTENSION IF NOT EXISTS kinesis")
-    worker = worker_running(cur)
+    worker = find_worker(cur) is not None
     cur.execute("SELECT kinesis.create_stream(stream_name => %s, shard_count => %s)", (stream, nshards))
     wait_until_active(cur, stream, worker)
 
@@ -665,7 +338,8 @@ def main():
         # A transaction ended by closing its connection is aborted by its
         # backend asynchronously: wait until the server has nothing of this
         # stream in flight, so that "a read returned nothing" means drained.
-        wait_for_nothing_in_flight(cur, stream, deadline)
+        wait_until_quiet(cur, stream, deadline,
+                         "%(n)d transactions still in flight after every producer finished")
         producers_done.set()
         for c in consumers:
             c.join(max(1.0, deadline + 30 - time.monotonic()))
@@ -674,19 +348,10 @@ def main():
             VIOLATIONS.add("deadline", "threads still running after the deadline: %s" % ", ".join(hung))
         check(consumers, nshards)
     finally:
-        try:
-            cur.execute("SET lock_timeout = '60s'")
-            cur.execute("SELECT kinesis.delete_stream(stream_name => %s)", (stream,))
-            if not worker:
-                # DeleteStream only marks the stream DELETING; without a
-                # worker, maintenance has to run here to remove it
-                cur.execute("SELECT count(*) FROM kinesis.run_maintenance()")
-        except Exception as e:
-            print("warning: could not delete stream %s: %s" % (stream, e))
+        delete_stream(cur, stream, worker)
         admin.close()
 
     elapsed = time.monotonic() - t0
-    n = VIOLATIONS.count()
     per_consumer = ", ".join("%s %d records in %d calls" % (c.name, sum(len(v) for v in c.seen.values()), c.calls)
                              for c in consumers)
     latest = [c for c in consumers if c.mode == "latest"]
@@ -698,20 +363,7 @@ def main():
                   LEDGER.txns_in_doubt, len(LEDGER.puts), len(LEDGER.committed),
                   out_of_order_commits(), len(LEDGER.rolled_back), per_consumer,
                   getattr(latest[0], "must_see", -1) if latest else -1, t_prod, elapsed))
-    if n == 0:
-        print("PASS ordering stress (seed %s): %s" % (seed, summary))
-        return 0
-    kinds = {}
-    for kind, _ in VIOLATIONS.items:
-        kinds[kind] = kinds.get(kind, 0) + 1
-    print("FAIL ordering stress (seed %s): %d violations (%s)"
-          % (seed, n, ", ".join("%s %d" % kv for kv in sorted(kinds.items()))))
-    for kind, text in VIOLATIONS.items[:MAX_VIOLATIONS_SHOWN]:
-        print("  [%s] %s" % (kind, text))
-    if n > MAX_VIOLATIONS_SHOWN:
-        print("  ... and %d more" % (n - MAX_VIOLATIONS_SHOWN))
-    print("summary: %s" % summary)
-    return 1
+    return report("ordering stress", seed, summary)
 
 
 if __name__ == "__main__":

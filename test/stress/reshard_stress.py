@@ -40,7 +40,7 @@ take its child_shards and start a child at TRIM_HORIZON once every parent
 of that child has ended.  Modes:
 
   * "plain": kinesis.get_records, each call in its own transaction;
-  * "rows":  kinesis.read_records (one row per record; the last row carries
+  * "rows":  kinesis.read_records (one row per record, then a closing row with
              the next iterator and child_shards);
   * "rr":    kinesis.get_records, several calls per REPEATABLE READ
              transaction (get_records must work as of now, not as of the
@@ -102,7 +102,12 @@ import time
 import traceback
 
 import psycopg2
-import psycopg2.extensions
+
+from stresslib import (GET_RECORDS_FROM, LEDGER, PUT_RECORDS_SQL, VIOLATIONS, MaintenanceMonitor,
+                       TracingConsumer, TxnProducer, connect, delete_stream, env_num,
+                       fetch_put_records, find_worker, payload, poll_until_active, read_or_expired,
+                       report, scale_config, seed_knob, stream_name, wait_until_active,
+                       wait_until_quiet)
 
 SCALES = {
     "small": dict(producers=6, max_puts=8, cycles=1, duration=60, deadline=600),
@@ -111,69 +116,20 @@ SCALES = {
 
 HASH_MAX = 2 ** 128 - 1
 INITIAL_SHARDS = 2
-ROLLBACK_SHARE = 0.20       # transactions that end in ROLLBACK (or worse)
-DISCONNECT_SHARE = 0.01     # ... of which some by closing the connection
-ERROR_SHARE = 0.02          # ... and some by an error
-BATCH_SHARE = 0.20          # puts that are put_records batches
-SAVEPOINT_SHARE = 0.05      # puts wrapped in a savepoint (half rolled back)
+# The transaction mix (rollbacks, dropped connections, errors, batches,
+# savepoints) is stresslib's, shared with ordering_stress.py.
 EHK_SHARE = 0.10            # records routed by an explicit hash key
 LONG_SHARE = 0.01           # transactions held open for 0.15-0.4 s before they
                             # end, beyond kinesis.maintenance_lock_timeout, so
                             # that reshard tasks are skipped and retried
 STEP_TIMEOUT = 180          # seconds a reshard step may take to reach ACTIVE
-MAX_VIOLATIONS_SHOWN = 50
-STATEMENT_TIMEOUT_MS = 120000   # a hang surfaces as an error, not a timeout
-
-
-class Violations:
-    """Thread-safe collection of failures."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.items = []
-
-    def add(self, kind, text):
-        with self.lock:
-            self.items.append((kind, text))
-
-    def count(self):
-        with self.lock:
-            return len(self.items)
-
-
-VIOLATIONS = Violations()
+PAYLOAD_REPEATS = (0, 4)    # digests after the id in a record's data
+APP = "kinesis reshard stress"
 LOST_SUMMARY = []           # per consumer and shard, for the report
-
-
-def connect(autocommit, isolation_level=None, name="kinesis reshard stress"):
-    conn = psycopg2.connect("")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("SET statement_timeout = %s", (STATEMENT_TIMEOUT_MS,))
-        cur.execute("SET application_name = %s", (name,))
-    conn.autocommit = autocommit
-    if isolation_level is not None:
-        conn.set_session(isolation_level=isolation_level)
-    return conn
 
 
 def key_hash(pk):
     return int(hashlib.md5(pk.encode()).hexdigest(), 16)
-
-
-def payload(rid, rng):
-    """The data of record rid: its id, a NUL, then bytes derived from it."""
-    digest = hashlib.sha256(rid.encode()).digest()
-    return rid.encode() + b"\x00" + digest * rng.randint(0, 4)
-
-
-def expected_payload_ok(data):
-    rid, sep, rest = data.partition(b"\x00")
-    if not sep:
-        return None, False
-    digest = hashlib.sha256(rid).digest()
-    ok = len(rest) % len(digest) == 0 and rest == digest * (len(rest) // len(digest))
-    return rid.decode(errors="replace"), ok
 
 
 # ---------------------------------------------------------------- shards
@@ -272,59 +228,12 @@ def uniform_problems(shards, n):
     return problems
 
 
-# ---------------------------------------------------------------- ledger
-
-class Ledger:
-    """What the producers did: every put, and how its transaction ended."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.puts = {}          # id -> dict(data, pk, ehk, shard, seq, producer, order)
-        self.committed = set()
-        self.rolled_back = set()
-        self.in_doubt = set()
-        self.txns_done = 0
-        self.txns_committed = 0
-        self.txns_rolled_back = 0
-        self.txns_in_doubt = 0
-
-    def finish(self, ids, outcome):
-        with self.lock:
-            self.txns_done += 1
-            if outcome == "commit":
-                self.txns_committed += 1
-                self.committed.update(ids)
-            elif outcome == "rollback":
-                self.txns_rolled_back += 1
-                self.rolled_back.update(ids)
-            else:
-                self.txns_in_doubt += 1
-                self.in_doubt.update(ids)
-
-    def rollback_savepoint(self, ids):
-        with self.lock:
-            self.rolled_back.update(ids)
-
-
-LEDGER = Ledger()
+# ---------------------------------------------------------------- producers
 
 PUT_RECORD_SQL = """
 SELECT shard_id, sequence_number
   FROM kinesis.put_record(stream_name => %s, data => %s, partition_key => %s,
                           explicit_hash_key => %s)
-"""
-
-PUT_RECORDS_SQL = """
-SELECT o.failed_record_count, e.shard_id, e.sequence_number, e.error_code
-  FROM kinesis.put_records(
-         records => ARRAY(SELECT ROW(u.d, u.h, u.k)::kinesis.put_records_request_entry
-                            FROM unnest(%s::bytea[], %s::text[], %s::text[])
-                                 WITH ORDINALITY AS u(d, h, k, n)
-                           ORDER BY u.n),
-         stream_name => %s) AS o
- CROSS JOIN LATERAL unnest(o.records) WITH ORDINALITY
-       AS e(sequence_number, shard_id, error_code, error_message, n)
- ORDER BY e.n
 """
 
 CHILDREN_JSON = """(SELECT json_agg(json_build_object('id', c.shard_id, 'parents', c.parent_shards,
@@ -335,13 +244,7 @@ CHILDREN_JSON = """(SELECT json_agg(json_build_object('id', c.shard_id, 'parents
 GET_RECORDS_SQL = """
 SELECT g.next_shard_iterator, g.millis_behind_latest, g.child_shards IS NOT NULL,
        """ + CHILDREN_JSON % "g.child_shards" + """,
-       r.sequence_number, r.data, r.partition_key
-  FROM kinesis.get_records(shard_iterator => %s, "limit" => %s) AS g
-  LEFT JOIN LATERAL unnest(g.records) WITH ORDINALITY
-       AS r(sequence_number, approximate_arrival_timestamp, data, partition_key,
-            encryption_type, n) ON true
- ORDER BY r.n
-"""
+       r.sequence_number, r.data, r.partition_key""" + GET_RECORDS_FROM
 
 READ_RECORDS_SQL = """
 SELECT x.next_shard_iterator, x.millis_behind_latest, x.child_shards IS NOT NULL,
@@ -352,20 +255,32 @@ SELECT x.next_shard_iterator, x.millis_behind_latest, x.child_shards IS NOT NULL
 """
 
 
-class Producer(threading.Thread):
-    def __init__(self, index, stream, max_puts, seed, stop, deadline):
-        super().__init__(name="producer-%d" % index, daemon=True)
-        self.index = index
-        self.stream = stream
-        self.max_puts = max_puts
-        self.rng = random.Random("%s-producer-%d" % (seed, index))
-        self.stop = stop
-        self.deadline = deadline
-        self.keys = ["pk-%d-%d" % (index, k) for k in range(24)] + ["shared-%d" % k for k in range(8)]
-        self.puts = 0
+class Producer(TxnProducer):
+    """Puts until stop is set; a savepoint rolled back is sometimes followed
+    by a pause (the rollback released the stream lock the put took, not the
+    transaction's in-flight slot), and a few transactions are held open
+    beyond kinesis.maintenance_lock_timeout."""
 
-    def new_id(self, txn, k):
-        return "p%d-t%d-r%d" % (self.index, txn, k)
+    PAUSE_CUTS = (0.3, 0.33)
+
+    def __init__(self, index, stream, max_puts, seed, stop, deadline):
+        super().__init__(index, stream, max_puts, seed, deadline, APP)
+        self.stop = stop
+        self.keys = ["pk-%d-%d" % (index, k) for k in range(24)] + ["shared-%d" % k for k in range(8)]
+
+    def more(self, txn):
+        return not self.stop.is_set()
+
+    def deadline_text(self, txn):
+        return "%s still putting at the deadline" % self.name
+
+    def after_savepoint_rollback(self):
+        if self.rng.random() < 0.3:
+            time.sleep(0.02 + self.rng.random() * 0.1)
+
+    def before_end(self):
+        if self.rng.random() < LONG_SHARE:
+            time.sleep(0.15 + self.rng.random() * 0.25)
 
     def ehk(self):
         return str(self.rng.getrandbits(128)) if self.rng.random() < EHK_SHARE else None
@@ -378,7 +293,7 @@ class Producer(threading.Thread):
         rid = self.new_id(txn, k)
         pk = self.rng.choice(self.keys)
         ehk = self.ehk()
-        data = payload(rid, self.rng)
+        data = payload(rid, self.rng, PAYLOAD_REPEATS)
         cur.execute(PUT_RECORD_SQL, (self.stream, psycopg2.Binary(data), pk, ehk))
         sid, seq = cur.fetchone()
         with LEDGER.lock:
@@ -389,145 +304,37 @@ class Producer(threading.Thread):
         rids = [self.new_id(txn, k + j) for j in range(n)]
         raw, datas, ehks, pks = [], [], [], []
         for rid in rids:
-            raw.append(payload(rid, self.rng))
+            raw.append(payload(rid, self.rng, PAYLOAD_REPEATS))
             datas.append(psycopg2.Binary(raw[-1]))
             ehks.append(self.ehk())
             pks.append(self.rng.choice(self.keys))
         cur.execute(PUT_RECORDS_SQL, (datas, ehks, pks, self.stream))
-        rows = cur.fetchall()
-        if len(rows) != len(rids):
-            raise RuntimeError("put_records returned %d entries for %d records" % (len(rows), len(rids)))
+        rows = fetch_put_records(cur, len(rids))
         with LEDGER.lock:
-            for j, (rid, d, pk, ehk, (failed, sid, seq, err)) in enumerate(zip(rids, raw, pks, ehks, rows)):
-                if failed != 0 or err is not None or seq is None:
-                    raise RuntimeError("put_records entry failed: %r" % ((failed, sid, seq, err),))
+            for j, (rid, d, pk, ehk, (_, sid, seq, _)) in enumerate(zip(rids, raw, pks, ehks, rows)):
                 self.log_put(rid, d, pk, ehk, sid, seq, txn, k + j)
         return rids
-
-    def run(self):
-        conn = None
-        txn = 0
-        try:
-            while not self.stop.is_set():
-                if time.monotonic() > self.deadline:
-                    VIOLATIONS.add("deadline", "%s still putting at the deadline" % self.name)
-                    return
-                if conn is None:
-                    conn = connect(autocommit=False)
-                conn = self.transaction(conn, txn)
-                txn += 1
-        except Exception:
-            VIOLATIONS.add("producer error", "%s: %s" % (self.name, traceback.format_exc().strip()))
-        finally:
-            if conn is not None:
-                try:
-                    conn.close()
-                except Exception:
-                    pass
-
-    def transaction(self, conn, txn):
-        rng = self.rng
-        ids = []
-        k = 0
-        cur = conn.cursor()
-        for _ in range(rng.randint(1, self.max_puts)):
-            if rng.random() < SAVEPOINT_SHARE:
-                cur.execute("SAVEPOINT sp")
-                sp_ids = self.put_one(cur, txn, k)
-                k += 1
-                if rng.random() < 0.5:
-                    cur.execute("ROLLBACK TO SAVEPOINT sp")
-                    LEDGER.rollback_savepoint(sp_ids)
-                    if rng.random() < 0.3:
-                        # the rollback released the stream lock the put
-                        # took, but not the transaction's in-flight slot
-                        time.sleep(0.02 + rng.random() * 0.1)
-                else:
-                    cur.execute("RELEASE SAVEPOINT sp")
-                    ids += sp_ids
-            elif rng.random() < BATCH_SHARE:
-                n = rng.randint(2, 12)
-                ids += self.put_batch(cur, txn, k, n)
-                k += n
-            else:
-                ids += self.put_one(cur, txn, k)
-                k += 1
-            r = rng.random()
-            if r < 0.3:
-                time.sleep(rng.random() * 0.004)
-            elif r < 0.33:
-                time.sleep(rng.random() * 0.03)
-        self.puts += k
-        if rng.random() < LONG_SHARE:
-            time.sleep(0.15 + rng.random() * 0.25)
-        r = rng.random()
-        if r < DISCONNECT_SHARE:
-            # the backend aborts the open transaction when it sees the client go
-            conn.close()
-            LEDGER.finish(ids, "rollback")
-            return None
-        if r < DISCONNECT_SHARE + ERROR_SHARE:
-            try:
-                cur.execute("SELECT 1 / 0")
-            except psycopg2.DataError:
-                pass
-            conn.rollback()
-            LEDGER.finish(ids, "rollback")
-            return conn
-        if r < ROLLBACK_SHARE:
-            conn.rollback()
-            LEDGER.finish(ids, "rollback")
-            return conn
-        try:
-            conn.commit()
-        except Exception:
-            LEDGER.finish(ids, "in doubt")
-            VIOLATIONS.add("producer error", "%s: COMMIT failed: %s"
-                           % (self.name, traceback.format_exc().strip()))
-            try:
-                conn.close()
-            except Exception:
-                pass
-            return None
-        LEDGER.finish(ids, "commit")
-        return conn
 
 
 # ---------------------------------------------------------------- consumers
 
-class Consumer(threading.Thread):
+class Consumer(TracingConsumer):
+    """Walks the shard lineage as the KCL does (see the module docstring);
+    mode plain, rows (kinesis.read_records) or rr."""
+
     def __init__(self, name, mode, stream, seed, quiesced, ready, deadline):
-        super().__init__(name=name, daemon=True)
-        self.mode = mode            # plain | rows | rr
-        self.stream = stream
-        self.rng = random.Random("%s-%s" % (seed, name))
+        super().__init__(name, mode, stream, seed, deadline, APP)
         self.quiesced = quiesced
         self.ready = ready
-        self.deadline = deadline
-        self.seen = {}              # shard -> [(seq, id)]
         self.order = []             # ids in delivery order
-        self.ids = {}               # id -> times delivered
         self.ended = set()          # shards read to their end
         self.started = set()        # shards read from TRIM_HORIZON
         self.reported = {}          # shard -> children as get_records named them
         self.parents = {}           # child -> its parents, from child_shards
-        self.calls = 0
-        self.finished = False
-
-    def violation(self, kind, text):
-        VIOLATIONS.add(kind, "%s: %s" % (self.name, text))
-
-    def get_iterator(self, cur, sid, kind, after=None):
-        cur.execute("SELECT kinesis.get_shard_iterator(stream_name => %s, shard_id => %s, "
-                    "shard_iterator_type => %s, starting_sequence_number => %s)",
-                    (self.stream, sid, kind, after))
-        return cur.fetchone()[0]
 
     def run(self):
         try:
-            self.consume()
-        except Exception:
-            self.violation("consumer error", traceback.format_exc().strip())
+            super().run()
         finally:
             self.ready.set()
 
@@ -539,7 +346,7 @@ class Consumer(threading.Thread):
     def lookup_children(self, sid):
         """The children of sid as kinesis.shards lists them now (a fresh
         connection, outside any REPEATABLE READ transaction)."""
-        conn = connect(True, name="kinesis reshard stress lookup")
+        conn = connect(True, name=APP + " lookup")
         try:
             shards = load_shards(conn.cursor(), self.stream)
         finally:
@@ -549,10 +356,7 @@ class Consumer(threading.Thread):
 
     def consume(self):
         rng = self.rng
-        if self.mode == "rr":
-            conn = connect(False, psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ)
-        else:
-            conn = connect(True)
+        conn = self.open_connection()
         cur = conn.cursor()
         its = {}
         cur.execute("SELECT shard_id FROM kinesis.shards WHERE stream_name = %s AND is_open "
@@ -574,15 +378,10 @@ class Consumer(threading.Thread):
             got_any = False
             for sid in sorted(its):
                 limit = rng.choice([10000, 10000, 1000, 50, 7, 1])
-                try:
-                    cur.execute(READ_RECORDS_SQL if self.mode == "rows" else GET_RECORDS_SQL,
-                                (its[sid], limit))
-                    rows = cur.fetchall()
-                except psycopg2.Error as e:
-                    if e.pgcode != "KN006":     # ExpiredIteratorException
-                        raise
-                    conn.rollback()
-                    its[sid] = self.refresh(cur, sid)
+                sql = READ_RECORDS_SQL if self.mode == "rows" else GET_RECORDS_SQL
+                rows = read_or_expired(conn, cur, sql, (its[sid], limit))
+                if rows is None:
+                    its[sid] = self.restart(cur, sid, sid)
                     continue
                 self.calls += 1
                 calls_in_txn += 1
@@ -593,7 +392,9 @@ class Consumer(threading.Thread):
                     nxt, behind, has_children, children = rows[0][0], rows[0][1], rows[0][2], rows[0][3]
                 recs = [r for r in rows if r[4] is not None]
                 for r in recs:
-                    self.deliver(sid, int(r[4]), bytes(r[5]), r[6])
+                    seq = int(r[4])
+                    self.order.append(self.check_record(sid, sid, sid, seq, bytes(r[5]), r[6],
+                                                        "?%s-%d" % (sid, seq)))
                 if recs:
                     got_any = True
                 if nxt is not None:
@@ -632,42 +433,6 @@ class Consumer(threading.Thread):
             conn.commit()
         conn.close()
         self.finished = True
-
-    def refresh(self, cur, sid):
-        if self.seen[sid]:
-            return self.get_iterator(cur, sid, "AFTER_SEQUENCE_NUMBER", str(self.seen[sid][-1][0]))
-        return self.get_iterator(cur, sid, "TRIM_HORIZON")
-
-    def deliver(self, sid, seq, data, pk):
-        rid, ok = expected_payload_ok(data)
-        if rid is None:
-            self.violation("content", "%s seq %d: data without an id: %r" % (sid, seq, data[:40]))
-            rid = "?%s-%d" % (sid, seq)
-        elif not ok:
-            self.violation("content", "%s: data corrupted" % rid)
-        lst = self.seen[sid]
-        if lst and seq <= lst[-1][0]:
-            self.violation("reordered", "%s: %s (seq %d) after %s (seq %d)"
-                           % (sid, rid, seq, lst[-1][1], lst[-1][0]))
-        lst.append((seq, rid))
-        self.order.append(rid)
-        n = self.ids.get(rid, 0) + 1
-        self.ids[rid] = n
-        if n == 2:
-            self.violation("duplicated", "%s delivered more than once" % rid)
-        with LEDGER.lock:
-            put = LEDGER.puts.get(rid)
-        if put is None:
-            self.violation("rolled back", "%s delivered but never put" % rid)
-            return
-        if put["data"] != data:
-            self.violation("content", "%s: data differs from what was put" % rid)
-        if put["pk"] != pk:
-            self.violation("content", "%s: partition key %r, put with %r" % (rid, pk, put["pk"]))
-        if put["shard"] != sid:
-            self.violation("content", "%s: read from %s, put into %s" % (rid, sid, put["shard"]))
-        if put["seq"] != seq:
-            self.violation("content", "%s: sequence number %d, put returned %d" % (rid, seq, put["seq"]))
 
 
 # ---------------------------------------------------------------- controller
@@ -710,22 +475,17 @@ class Controller(threading.Thread):
 
     def wait_active(self, cur, what):
         t0 = time.monotonic()
-        limit = min(t0 + STEP_TIMEOUT, self.deadline)
-        while True:
-            cur.execute("SELECT stream_status FROM kinesis.streams WHERE stream_name = %s", (self.stream,))
-            row = cur.fetchone()
-            if row is not None and row[0] == "ACTIVE":
-                return time.monotonic() - t0
-            if time.monotonic() > limit:
-                cur.execute("SELECT task, outcome, detail FROM kinesis.maintenance "
-                            " WHERE stream_name = %s ORDER BY task", (self.stream,))
-                VIOLATIONS.add("maintenance", "%s: the stream is %s after %.0fs; maintenance: %s"
-                               % (what, row[0] if row else "gone", time.monotonic() - t0, cur.fetchall()))
-                return None
-            time.sleep(0.02)
+        status = poll_until_active(cur, self.stream, min(t0 + STEP_TIMEOUT, self.deadline), poll=0.02)
+        if status == "ACTIVE":
+            return time.monotonic() - t0
+        cur.execute("SELECT task, outcome, detail FROM kinesis.maintenance "
+                    " WHERE stream_name = %s ORDER BY task", (self.stream,))
+        VIOLATIONS.add("maintenance", "%s: the stream is %s after %.0fs; maintenance: %s"
+                       % (what, status or "gone", time.monotonic() - t0, cur.fetchall()))
+        return None
 
     def control(self):
-        conn = connect(True, name="kinesis reshard stress controller")
+        conn = connect(True, name=APP + " controller")
         cur = conn.cursor()
         cur.execute("SET kinesis.max_scalings_per_day = 1000")
         self.start_event.wait()
@@ -772,72 +532,10 @@ class Controller(threading.Thread):
         self.finished = True
 
 
-class Maintenance(threading.Thread):
-    """Drives maintenance when there is no worker (run_maintenance() in a
-    loop), or watches the worker's outcomes; counts outcomes either way."""
-
-    def __init__(self, stream, drive, stop):
-        super().__init__(name="maintenance", daemon=True)
-        self.stream = stream
-        self.drive = drive
-        self.stop = stop
-        self.outcomes = {}          # (task, outcome) -> count
-        self.seen = set()
-        self.runs = 0
-
-    def count(self, task, outcome, detail):
-        self.outcomes[(task, outcome)] = self.outcomes.get((task, outcome), 0) + 1
-        if outcome == "error":
-            VIOLATIONS.add("maintenance", "task %s failed: %s" % (task, detail))
-
-    def run(self):
-        try:
-            conn = connect(True, name="kinesis reshard stress maintenance")
-            cur = conn.cursor()
-            while not self.stop.is_set():
-                if self.drive:
-                    cur.execute("SELECT task, outcome, detail FROM kinesis.run_maintenance() "
-                                " WHERE stream_name = %s", (self.stream,))
-                    self.runs += 1
-                    for task, outcome, detail in cur.fetchall():
-                        self.count(task, outcome, detail)
-                else:
-                    cur.execute("SELECT task, last_run, outcome, detail FROM kinesis.maintenance "
-                                " WHERE stream_name = %s", (self.stream,))
-                    for task, last_run, outcome, detail in cur.fetchall():
-                        if (task, last_run) not in self.seen:
-                            self.seen.add((task, last_run))
-                            self.count(task, outcome, detail)
-                time.sleep(0.02)
-            conn.close()
-        except Exception:
-            VIOLATIONS.add("maintenance", traceback.format_exc().strip())
-
-
 # ---------------------------------------------------------------- checks
-
-def wait_until_quiet(cur, stream, deadline):
-    """Nothing in flight and the stream ACTIVE (a connection closed with an
-    open transaction is aborted by its backend asynchronously)."""
-    while True:
-        cur.execute("SELECT coalesce(sum(f.inflight_transactions), 0), "
-                    "       (SELECT stream_status FROM kinesis.streams WHERE stream_name = %s) "
-                    "  FROM kinesis.inflight() f JOIN kinesis.stream_meta m USING (stream_id) "
-                    " WHERE m.stream_name = %s", (stream, stream))
-        n, status = cur.fetchone()
-        if n == 0 and status == "ACTIVE":
-            return
-        if time.monotonic() > deadline:
-            VIOLATIONS.add("in flight", "%d transactions in flight, stream %s, after every producer "
-                           "finished" % (n, status))
-            return
-        time.sleep(0.05)
-
 
 def check(consumers, shards):
     committed = LEDGER.committed
-    rolled_back = LEDGER.rolled_back
-    in_doubt = LEDGER.in_doubt
     puts = LEDGER.puts
     kids = children_of(shards)
 
@@ -872,16 +570,9 @@ def check(consumers, shards):
     for c in consumers:
         if not c.finished:
             continue
-        seen_ids = set(c.ids)
-        for rid in sorted(seen_ids & rolled_back):
-            VIOLATIONS.add("rolled back", "%s: delivered %s, which was rolled back" % (c.name, rid))
-        for rid in sorted(seen_ids - committed - rolled_back - in_doubt):
-            if not rid.startswith("?"):
-                VIOLATIONS.add("rolled back", "%s: delivered %s, of no finished transaction" % (c.name, rid))
+        c.check_delivered()
         lost_by_shard = {}
-        for rid in sorted(committed - seen_ids):
-            VIOLATIONS.add("lost", "%s: committed %s (%s, seq %d) never delivered"
-                           % (c.name, rid, puts[rid]["shard"], puts[rid]["seq"]))
+        for rid in c.check_lost():
             lost_by_shard.setdefault(puts[rid]["shard"], []).append(puts[rid]["seq"])
         for sid, seqs in sorted(lost_by_shard.items()):
             s = shards.get(sid, {})
@@ -935,43 +626,25 @@ def check(consumers, shards):
                                       len(ref.seen.get(sid, []))))
 
 
-def worker_running(cur):
-    """A maintenance worker serves this database (it starts shortly after
-    CREATE EXTENSION when kinesis.worker is on)."""
-    cur.execute("SELECT current_setting('kinesis.worker')::boolean")
-    if not cur.fetchone()[0]:
-        return False
-    until = time.monotonic() + 10
-    while True:
-        cur.execute("SELECT kinesis.maintenance_worker_pid() IS NOT NULL")
-        if cur.fetchone()[0]:
-            return True
-        if time.monotonic() > until:
-            return False
-        time.sleep(0.1)
-
-
 def main():
-    scale = os.environ.get("KINESIS_STRESS_SCALE", "small")
-    if scale not in SCALES:
-        print("KINESIS_STRESS_SCALE must be one of %s" % ", ".join(SCALES))
+    scale, cfg = scale_config(SCALES)
+    if cfg is None:
         return 1
-    cfg = dict(SCALES[scale])
-    cfg["producers"] = int(os.environ.get("KINESIS_STRESS_PRODUCERS", cfg["producers"]))
-    duration = float(os.environ.get("KINESIS_STRESS_DURATION", cfg["duration"]))
-    deadline_s = float(os.environ.get("KINESIS_STRESS_DEADLINE", cfg["deadline"]))
+    cfg["producers"] = env_num("KINESIS_STRESS_PRODUCERS", cfg["producers"], int)
+    duration = env_num("KINESIS_STRESS_DURATION", cfg["duration"])
+    deadline_s = env_num("KINESIS_STRESS_DEADLINE", cfg["deadline"])
     with_rr = os.environ.get("KINESIS_STRESS_RR", "1") != "0"
-    seed = os.environ.get("KINESIS_STRESS_SEED") or str(random.SystemRandom().randrange(10 ** 9))
+    seed = seed_knob()
     steps = plan_steps(cfg["cycles"])
     interval = duration / (len(steps) + 1)
-    stream = "reshard_stress_%d_%d" % (os.getpid(), int(time.time() * 1000) % 10 ** 9)
+    stream = stream_name("reshard_stress")
 
     t0 = time.monotonic()
     deadline = t0 + deadline_s
-    admin = connect(autocommit=True, name="kinesis reshard stress admin")
+    admin = connect(autocommit=True, name=APP + " admin")
     cur = admin.cursor()
     cur.execute("CREATE EXTENSION IF NOT EXISTS kinesis")
-    worker = worker_running(cur)
+    worker = find_worker(cur) is not None
     print("reshard stress: scale=%s seed=%s producers=%d duration=%ds steps=%d (every %.1fs) "
           "deadline=%ds maintenance=%s consumers=%s stream=%s"
           % (scale, seed, cfg["producers"], duration, len(steps), interval, deadline_s,
@@ -981,7 +654,7 @@ def main():
                 (stream, INITIAL_SHARDS))
 
     stop_maintenance = threading.Event()
-    maint = Maintenance(stream, not worker, stop_maintenance)
+    maint = MaintenanceMonitor(stream, not worker, stop_maintenance, 0.02, APP + " maintenance")
     maint.start()
     controller = None
     consumers = []
@@ -990,7 +663,8 @@ def main():
     final_open = -1
     t_prod = -1.0
     try:
-        cur.execute("SELECT kinesis.wait_for_stream(stream_name => %s, timeout => '120 seconds')", (stream,))
+        # the worker, or maint's run_maintenance() loop, makes it ACTIVE
+        wait_until_active(cur, stream, True)
         quiesced = threading.Event()
         modes = [("consumer-plain", "plain"), ("consumer-rows", "rows")]
         if with_rr:
@@ -1023,7 +697,9 @@ def main():
             p.join(max(1.0, deadline - time.monotonic()))
         controller.join(max(1.0, deadline - time.monotonic()))
         t_prod = time.monotonic() - t0
-        wait_until_quiet(cur, stream, deadline)
+        wait_until_quiet(cur, stream, deadline,
+                         "%(n)d transactions in flight, stream %(status)s, after every producer finished",
+                         need_active=True)
         quiesced.set()
         for c in consumers:
             c.join(max(1.0, deadline + 30 - time.monotonic()))
@@ -1041,16 +717,10 @@ def main():
     finally:
         stop_maintenance.set()
         maint.join(10)
-        try:
-            cur.execute("SELECT kinesis.delete_stream(stream_name => %s)", (stream,))
-            if not worker:
-                cur.execute("SELECT count(*) FROM kinesis.run_maintenance()")
-        except Exception as e:
-            print("warning: could not delete stream %s: %s" % (stream, e))
+        delete_stream(cur, stream, worker)
         admin.close()
 
     elapsed = time.monotonic() - t0
-    n = VIOLATIONS.count()
     per_consumer = ", ".join("%s %d records from %d shards in %d calls"
                              % (c.name, len(c.order), len(c.started), c.calls) for c in consumers)
     outcomes = ", ".join("%s %s %d" % (t, o, k) for (t, o), k in sorted(maint.outcomes.items()))
@@ -1065,24 +735,10 @@ def main():
                   len(shards), final_open,
                   "worker" if worker else "%d run_maintenance() calls" % maint.runs,
                   outcomes or "none", per_consumer, t_prod, elapsed))
-    if n == 0:
-        print("PASS reshard stress (seed %s): %s" % (seed, summary))
-        return 0
-    kinds = {}
-    for kind, _ in VIOLATIONS.items:
-        kinds[kind] = kinds.get(kind, 0) + 1
-    print("FAIL reshard stress (seed %s): %d violations (%s)"
-          % (seed, n, ", ".join("%s %d" % kv for kv in sorted(kinds.items()))))
-    for kind, text in VIOLATIONS.items[:MAX_VIOLATIONS_SHOWN]:
-        print("  [%s] %s" % (kind, text))
-    if n > MAX_VIOLATIONS_SHOWN:
-        print("  ... and %d more" % (n - MAX_VIOLATIONS_SHOWN))
+    appendix = []
     if LOST_SUMMARY:
-        print("lost records by consumer and shard:")
-        for line in LOST_SUMMARY:
-            print("  %s" % line)
-    print("summary: %s" % summary)
-    return 1
+        appendix = ["lost records by consumer and shard:"] + ["  %s" % line for line in LOST_SUMMARY]
+    return report("reshard stress", seed, summary, appendix)
 
 
 if __name__ == "__main__":

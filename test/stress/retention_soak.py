@@ -66,8 +66,6 @@ clock jump affects every stream in the cluster.
 """
 
 import bisect
-import hashlib
-import os
 import random
 import sys
 import threading
@@ -75,6 +73,11 @@ import time
 import traceback
 
 import psycopg2
+
+from stresslib import (GET_RECORDS_FROM, VIOLATIONS, MaintenanceMonitor, ShardReader, close_quietly,
+                       connect, delete_stream, env_num, fetch_put_records, find_worker, payload,
+                       payload_id, read_or_expired, report, scale_config, seed_knob, shard_id,
+                       shard_index, stream_name, wait_until_active, wait_until_quiet)
 
 SCALES = {
     "small": dict(days=4, rate=150, shards=3, producers=3),
@@ -95,58 +98,8 @@ ROLLBACK_SHARE = 0.05
 BATCH_SHARE = 0.5
 MAINTENANCE_EVERY_S = 0.4              # run_maintenance() / kinesis.maintenance polling
 EPS_S = 0.01                           # float rounding of epoch seconds
-MAX_VIOLATIONS_SHOWN = 50
-STATEMENT_TIMEOUT_MS = 120000
+PAYLOAD_REPEATS = (2, 10)              # digests after the id in a record's data
 OFFSET_MAX_S = 400 * 24 * 3600         # kinesis.test_clock_offset's maximum
-
-
-class Violations:
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.items = []
-
-    def add(self, kind, text):
-        with self.lock:
-            self.items.append((kind, text))
-
-    def count(self):
-        with self.lock:
-            return len(self.items)
-
-
-VIOLATIONS = Violations()
-
-
-def connect(autocommit=True, name="kinesis retention soak"):
-    conn = psycopg2.connect("")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("SET statement_timeout = %s", (STATEMENT_TIMEOUT_MS,))
-        cur.execute("SET application_name = %s", (name,))
-    conn.autocommit = autocommit
-    return conn
-
-
-def shard_id(index):
-    return "shardId-%012d" % index
-
-
-def shard_index(sid):
-    return int(sid.rsplit("-", 1)[1])
-
-
-def payload(rid, rng):
-    digest = hashlib.sha256(rid.encode()).digest()
-    return rid.encode() + b"\x00" + digest * rng.randint(2, 10)
-
-
-def payload_id(data):
-    rid, sep, rest = data.partition(b"\x00")
-    if not sep:
-        return None, False
-    digest = hashlib.sha256(rid).digest()
-    ok = len(rest) % len(digest) == 0 and rest == digest * (len(rest) // len(digest))
-    return rid.decode(errors="replace"), ok
 
 
 def hours(seconds):
@@ -317,10 +270,7 @@ class Producer(threading.Thread):
             except Exception:
                 self.errors += 1
                 VIOLATIONS.add("producer error", "%s: %s" % (self.name, traceback.format_exc().strip()))
-                try:
-                    conn.close()
-                except Exception:
-                    pass
+                close_quietly(conn)
                 conn = None
                 n = 0
                 if self.errors >= 5:
@@ -342,23 +292,17 @@ class Producer(threading.Thread):
             for _ in range(rng.randint(1, 3)):
                 if rng.random() < BATCH_SHARE:
                     rids = [self.new_id() for _ in range(rng.randint(2, 8))]
-                    datas = [payload(r, rng) for r in rids]
+                    datas = [payload(r, rng, PAYLOAD_REPEATS) for r in rids]
                     pks = ["pk-%d" % rng.randrange(10 ** 6) for _ in rids]
                     cur.execute(PUT_RECORDS_SQL, ([psycopg2.Binary(d) for d in datas], pks, self.stream))
-                    rows = cur.fetchall()
-                    if len(rows) != len(rids):
-                        raise RuntimeError("put_records returned %d entries for %d records"
-                                           % (len(rows), len(rids)))
-                    batch = []
-                    for rid, d, (failed, sid, seq, epoch, err) in zip(rids, datas, rows):
-                        if failed != 0 or err is not None or seq is None:
-                            raise RuntimeError("put_records entry failed: %r" % ((failed, sid, seq, err),))
-                        batch.append(Put(rid, shard_index(sid), int(seq), d, int(epoch)))
+                    rows = fetch_put_records(cur, len(rids))
+                    batch = [Put(rid, shard_index(sid), int(seq), d, int(epoch))
+                             for rid, d, (_, sid, seq, epoch, _) in zip(rids, datas, rows)]
                     LEDGER.add(batch)
                     puts.extend(batch)
                 else:
                     rid = self.new_id()
-                    d = payload(rid, rng)
+                    d = payload(rid, rng, PAYLOAD_REPEATS)
                     cur.execute(PUT_RECORD_SQL, (self.stream, psycopg2.Binary(d),
                                                  "pk-%d" % rng.randrange(10 ** 6)))
                     sid, seq, epoch = cur.fetchone()
@@ -383,53 +327,31 @@ class Producer(threading.Thread):
 
 FOLLOW_SQL = """
 SELECT extract(epoch FROM kinesis._now())::float8, g.next_shard_iterator, g.millis_behind_latest,
-       r.sequence_number, extract(epoch FROM r.approximate_arrival_timestamp)::float8, r.data
-  FROM kinesis.get_records(shard_iterator => %s, "limit" => %s) AS g
-  LEFT JOIN LATERAL unnest(g.records) WITH ORDINALITY
-       AS r(sequence_number, approximate_arrival_timestamp, data, partition_key, encryption_type, n)
-       ON true
- ORDER BY r.n
-"""
+       r.sequence_number, extract(epoch FROM r.approximate_arrival_timestamp)::float8, r.data""" \
+    + GET_RECORDS_FROM
 
 
-class Consumer(threading.Thread):
+class Consumer(ShardReader):
     """Follows next_shard_iterator from TRIM_HORIZON on every shard."""
 
     def __init__(self, name, stream, nshards, seed, lag_pause, final, deadline, start_now):
-        super().__init__(name=name, daemon=True)
-        self.stream = stream
+        super().__init__(name, stream, seed, deadline, "kinesis retention soak %s" % name)
         self.nshards = nshards
-        self.rng = random.Random("%s-%s" % (seed, name))
         self.lag_pause = lag_pause      # None, or (virtual seconds after start, real seconds)
         self.final = final
-        self.deadline = deadline
         self.start_now = start_now
         self.seqs = {s: [] for s in range(nshards)}         # delivered sequence numbers
         self.cut_hi = {s: [] for s in range(nshards)}       # cutoff bound of the read that delivered each
         self.final_cut_hi = {s: None for s in range(nshards)}
         self.ids = set()
-        self.calls = 0
         self.paused_at = None
-        self.finished = False
-
-    def violation(self, kind, text):
-        VIOLATIONS.add(kind, "%s: %s" % (self.name, text))
 
     def iterator(self, cur, s, kind, after=None):
-        cur.execute("SELECT kinesis.get_shard_iterator(stream_name => %s, shard_id => %s, "
-                    "shard_iterator_type => %s, starting_sequence_number => %s)",
-                    (self.stream, shard_id(s), kind, after))
-        return cur.fetchone()[0]
-
-    def run(self):
-        try:
-            self.consume()
-        except Exception:
-            self.violation("consumer error", traceback.format_exc().strip())
+        return self.get_iterator(cur, shard_id(s), kind, after)
 
     def consume(self):
         rng = self.rng
-        conn = connect(name="kinesis retention soak %s" % self.name)
+        conn = connect(name=self.app)
         cur = conn.cursor()
         its = {s: self.iterator(cur, s, "TRIM_HORIZON") for s in range(self.nshards)}
         drained = set()
@@ -444,12 +366,8 @@ class Consumer(threading.Thread):
                     continue
                 limit = rng.choice([10000, 1000, 100, 10]) if self.lag_pause is None else 50
                 t0 = time.monotonic()
-                try:
-                    cur.execute(FOLLOW_SQL, (its[s], limit))
-                    rows = cur.fetchall()
-                except psycopg2.Error as e:
-                    if e.pgcode != "KN006":     # ExpiredIteratorException
-                        raise
+                rows = read_or_expired(conn, cur, FOLLOW_SQL, (its[s], limit))
+                if rows is None:
                     its[s] = (self.iterator(cur, s, "AFTER_SEQUENCE_NUMBER", str(self.seqs[s][-1]))
                               if self.seqs[s] else self.iterator(cur, s, "TRIM_HORIZON"))
                     continue
@@ -548,18 +466,8 @@ SELECT count(*), min(b.bucket), max(b.bucket),
 """
 
 
-def wait_nothing_in_flight(cur, sid, deadline):
-    while True:
-        cur.execute("SELECT coalesce(sum(f.inflight_transactions), 0) FROM kinesis.inflight() f "
-                    " WHERE f.stream_id = %s", (sid,))
-        n = cur.fetchone()[0]
-        if n == 0:
-            return True
-        if time.monotonic() > deadline:
-            VIOLATIONS.add("in flight", "%d transactions of the stream still in flight with every "
-                           "producer transaction finished" % n)
-            return False
-        time.sleep(0.02)
+IN_FLIGHT_TEXT = ("%(n)d transactions of the stream still in flight with every producer "
+                  "transaction finished")
 
 
 class Sample:
@@ -584,7 +492,7 @@ def checkpoint(cur, stream, sid, start_now, gate, deadline, label):
     statement, check (b) and (c), and sample storage."""
     gate.close()
     try:
-        wait_nothing_in_flight(cur, sid, deadline)
+        wait_until_quiet(cur, stream, deadline, IN_FLIGHT_TEXT, poll=0.02)
         committed = LEDGER.committed_snapshot()
         t0 = time.monotonic()
         cur.execute(CHECKPOINT_SQL, (stream,))
@@ -634,58 +542,29 @@ def checkpoint(cur, stream, sid, start_now, gate, deadline, label):
 
 # ----------------------------------------------------------- maintenance
 
-class Maintenance(threading.Thread):
-    """Without a worker: call kinesis.run_maintenance() periodically.  With
-    one: watch kinesis.maintenance.  Either way count the outcomes."""
+class Maintenance(MaintenanceMonitor):
+    """Without a worker (manual): calls kinesis.run_maintenance() every
+    MAINTENANCE_EVERY_S.  With one: watches kinesis.maintenance and notes
+    the worker's pid.  Either way counts the outcomes and keeps a few
+    details of skipped tasks."""
+
+    ERROR_KIND = "maintenance error"
+    ERROR_TEXT = "%s: %s"
 
     def __init__(self, stream, manual, stop):
-        super().__init__(name="maintenance", daemon=True)
-        self.stream = stream
-        self.manual = manual
-        self.stop = stop
-        self.lock = threading.Lock()
-        self.outcomes = {}          # (task, outcome) -> count
-        self.seen_runs = set()
+        super().__init__(stream, manual, stop, MAINTENANCE_EVERY_S, "kinesis retention soak maintenance")
         self.worker_pids = set()
         self.worker_missing = 0
         self.details = []
 
     def note(self, task, outcome, detail):
-        with self.lock:
-            self.outcomes[(task, outcome)] = self.outcomes.get((task, outcome), 0) + 1
-        if outcome == "error":
-            VIOLATIONS.add("maintenance error", "%s: %s" % (task, detail))
+        super().note(task, outcome, detail)
         if len(self.details) < 5 and outcome == "skipped":
             self.details.append("%s skipped: %s" % (task, detail))
 
-    def count(self, task, outcome):
-        with self.lock:
-            return self.outcomes.get((task, outcome), 0)
-
-    def run(self):
-        try:
-            conn = connect(name="kinesis retention soak maintenance")
-            cur = conn.cursor()
-            while not self.stop.is_set():
-                self.once(cur)
-                self.stop.wait(MAINTENANCE_EVERY_S)
-            conn.close()
-        except Exception:
-            VIOLATIONS.add("maintenance", traceback.format_exc().strip())
-
     def once(self, cur):
-        if self.manual:
-            cur.execute("SELECT stream_name, task, outcome, detail FROM kinesis.run_maintenance()")
-            for name, task, outcome, detail in cur.fetchall():
-                if name == self.stream:
-                    self.note(task, outcome, detail)
-        else:
-            cur.execute("SELECT task, last_run, outcome, detail FROM kinesis.maintenance "
-                        " WHERE stream_name = %s", (self.stream,))
-            for task, last_run, outcome, detail in cur.fetchall():
-                if (task, last_run) not in self.seen_runs:
-                    self.seen_runs.add((task, last_run))
-                    self.note(task, outcome, detail)
+        super().once(cur)
+        if not self.drive:
             cur.execute("SELECT kinesis.maintenance_worker_pid()")
             pid = cur.fetchone()[0]
             if pid is None:
@@ -738,17 +617,10 @@ class Clock(threading.Thread):
 
 # ------------------------------------------------------------------ main
 
-def env_num(name, default, kind=float):
-    v = os.environ.get(name)
-    return kind(v) if v not in (None, "") else default
-
-
 def main():
-    scale = os.environ.get("KINESIS_STRESS_SCALE", "small")
-    if scale not in SCALES:
-        print("KINESIS_STRESS_SCALE must be one of %s" % ", ".join(SCALES))
+    scale, cfg = scale_config(SCALES)
+    if cfg is None:
         return 1
-    cfg = dict(SCALES[scale])
     days = env_num("KINESIS_SOAK_DAYS", cfg["days"])
     rate = env_num("KINESIS_SOAK_RATE", cfg["rate"])
     nshards = env_num("KINESIS_SOAK_SHARDS", cfg["shards"], int)
@@ -756,11 +628,11 @@ def main():
     tick = env_num("KINESIS_SOAK_TICK", 0.25)
     step = env_num("KINESIS_SOAK_STEP", 1200, int)
     check_every = env_num("KINESIS_SOAK_CHECK_EVERY", 1.5)
-    seed = os.environ.get("KINESIS_STRESS_SEED") or str(random.SystemRandom().randrange(10 ** 9))
+    seed = seed_knob()
     deadline_s = env_num("KINESIS_STRESS_DEADLINE", DEFAULT_DEADLINE[scale])
     total_virtual = int(days * 86400)
     retention_real = RETENTION_S / step * tick
-    stream = "retention_soak_%d_%d" % (os.getpid(), int(time.time() * 1000) % 10 ** 9)
+    stream = stream_name("retention_soak")
 
     t_start = time.monotonic()
     deadline = t_start + deadline_s
@@ -776,21 +648,9 @@ def main():
     cur.execute("SELECT kinesis.create_stream(stream_name => %s, shard_count => %s)", (stream, nshards))
 
     # A worker, if this database gets one, is started by create_stream.
-    cur.execute("SELECT current_setting('kinesis.worker')")
-    worker_setting = cur.fetchone()[0]
-    pid = None
-    wait_until = time.monotonic() + (10.0 if worker_setting == "on" else 1.0)
-    while True:
-        cur.execute("SELECT kinesis.maintenance_worker_pid()")
-        pid = cur.fetchone()[0]
-        if pid is not None or time.monotonic() > wait_until:
-            break
-        time.sleep(0.05)
+    pid = find_worker(cur, wait_when_off=1.0)
     manual = pid is None
-    if manual:
-        cur.execute("SELECT stream_name, task, outcome, detail FROM kinesis.run_maintenance()")
-        cur.fetchall()
-    cur.execute("SELECT kinesis.wait_for_stream(%s)", (stream,))
+    wait_until_active(cur, stream, not manual, timeout_s=30)
     cur.execute("SELECT stream_id FROM kinesis.stream_meta WHERE stream_name = %s", (stream,))
     sid = cur.fetchone()[0]
     cur.execute("SELECT extract(epoch FROM kinesis._now())::float8")
@@ -846,7 +706,7 @@ def main():
         gate.open()
         for p in producers:
             p.join(max(1.0, deadline - time.monotonic()))
-        wait_nothing_in_flight(cur, sid, deadline)
+        wait_until_quiet(cur, stream, deadline, IN_FLIGHT_TEXT, poll=0.02)
         final.set()
         for c in consumers:
             c.join(max(1.0, deadline + 30 - time.monotonic()))
@@ -905,21 +765,7 @@ def main():
         cleanup(cur, stream, manual, start_offset)
         admin.close()
 
-    n = VIOLATIONS.count()
-    if n == 0:
-        print("PASS retention soak (seed %s): %s" % (seed, summary))
-        return 0
-    kinds = {}
-    for kind, _ in VIOLATIONS.items:
-        kinds[kind] = kinds.get(kind, 0) + 1
-    print("FAIL retention soak (seed %s): %d violations (%s)"
-          % (seed, n, ", ".join("%s %d" % kv for kv in sorted(kinds.items()))))
-    for kind, text in VIOLATIONS.items[:MAX_VIOLATIONS_SHOWN]:
-        print("  [%s] %s" % (kind, text))
-    if n > MAX_VIOLATIONS_SHOWN:
-        print("  ... and %d more" % (n - MAX_VIOLATIONS_SHOWN))
-    print("summary: %s" % summary)
-    return 1
+    return report("retention soak", seed, summary)
 
 
 def outcome_text(maint):
@@ -1008,14 +854,7 @@ def print_samples(samples):
 
 
 def cleanup(cur, stream, manual, start_offset):
-    try:
-        cur.execute("SET lock_timeout = '60s'")
-        cur.execute("SELECT kinesis.delete_stream(stream_name => %s)", (stream,))
-        if manual:
-            cur.execute("SELECT count(*) FROM kinesis.run_maintenance()")
-        cur.execute("SELECT kinesis.wait_for_stream(%s, NULL)", (stream,))
-    except Exception as e:
-        print("warning: could not delete stream %s: %s" % (stream, e))
+    delete_stream(cur, stream, not manual, wait_gone=True)
     try:
         if start_offset == 0:
             cur.execute("ALTER SYSTEM RESET kinesis.test_clock_offset")
