@@ -440,7 +440,9 @@ psql_bench -c "VACUUM ANALYZE" >>"$LOG"
 psql_bench -c "CHECKPOINT" >>"$LOG"
 
 # storage per stored record (heap + TOAST + indexes + FSM/VM after VACUUM)
-record store.kinesis "$(sql_value "SELECT round(pg_total_relation_size('kinesis.records')::numeric / count(*), 1) FROM kinesis.records")"
+# kinesis.records is the empty parent of the streams' bucket tables
+record store.kinesis "$(sql_value "SELECT round((SELECT sum(pg_total_relation_size(i.inhrelid)) FROM pg_inherits i
+	WHERE i.inhparent = 'kinesis.records'::regclass)::numeric / count(*), 1) FROM kinesis.records")"
 record store.base "$(sql_value "SELECT round(pg_total_relation_size('bench.drain_base')::numeric / count(*), 1) FROM bench.drain_base")"
 if [ "$HAVE_PGQ" = 1 ]; then
 	record store.pgq "$(sql_value "SELECT round(sum(pg_total_relation_size(c.oid))::numeric / $DRAIN_N, 1)
@@ -492,8 +494,9 @@ drv lat.kinesis latency kinesis "$LAT_RATE" "$BENCH_DURATION" 1000
 drv lat.base latency base "$LAT_RATE" "$BENCH_DURATION" 1000
 [ "$HAVE_PGQ" = 1 ] && drv lat.pgq latency pgq "$LAT_RATE" "$BENCH_DURATION" 1000
 [ "$HAVE_PGMQ" = 1 ] && drv lat.pgmq latency pgmq "$LAT_RATE" "$BENCH_DURATION" 1000
+# a consumer-side wake-up (not wait_for_stream, which waits for a status)
 if psql_bench -At -c "SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-	WHERE n.nspname = 'kinesis' AND p.proname ~ '(wait|notify|subscribe)'" | grep -q 1; then
+	WHERE n.nspname = 'kinesis' AND p.proname ~ '^(subscribe|wait_for_record|notify|listen)'" | grep -q 1; then
 	record note.wakeup "the extension has a wake-up function, but this suite does not measure it yet"
 else
 	record note.wakeup "none: the extension offers no wake-up mechanism (consumers poll)"
