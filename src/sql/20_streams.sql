@@ -100,7 +100,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     errors text[] := '{}';
-    open_shards bigint;
     creating integer;
 BEGIN
     IF shard_count IS NULL THEN
@@ -119,13 +118,7 @@ BEGIN
             format('Stream %s under account %s already exists.', stream_name, current_setting('kinesis.account_id')));
     END IF;
     -- the shards of streams still CREATING count too
-    open_shards := kinesis._open_shard_count();
-    IF open_shards + shard_count > current_setting('kinesis.shard_limit')::integer THEN
-        PERFORM kinesis._raise('LimitExceededException',
-            format('This request would exceed the shard limit for the account %s in %s. Current shard count for the account: %s. Limit: %s. Number of additional shards that would have resulted from this request: %s. Refer to the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits.',
-                   current_setting('kinesis.account_id'), current_setting('kinesis.region'),
-                   open_shards, current_setting('kinesis.shard_limit'), shard_count));
-    END IF;
+    PERFORM kinesis._shard_limit_check(shard_count);
     SELECT count(*) INTO creating FROM kinesis.stream_meta s WHERE s.stream_status = 'CREATING';
     IF creating >= 5 THEN
         PERFORM kinesis._raise('LimitExceededException',
