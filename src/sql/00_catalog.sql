@@ -72,6 +72,16 @@ CREATE TABLE kinesis.buckets (
 COMMENT ON TABLE kinesis.buckets IS
     'The time buckets of each stream: table kinesis.records_<stream_id>_<bucket>, primary key (shard_index, seq). Puts write the newest bucket; the maintenance worker starts a new one every retention/8 and drops a bucket once every record in it has passed the retention period.';
 
+CREATE TABLE kinesis.tags (
+    stream_id integer NOT NULL
+        REFERENCES kinesis.stream_meta (stream_id) ON DELETE CASCADE,
+    tag_key   text COLLATE "C" NOT NULL,
+    tag_value text NOT NULL,
+    PRIMARY KEY (stream_id, tag_key)
+);
+COMMENT ON TABLE kinesis.tags IS
+    'The tags of each stream (at most 50), changed with kinesis.add_tags_to_stream() and kinesis.remove_tags_from_stream(); they go with their stream.';
+
 CREATE TABLE kinesis.maintenance_status (
     stream_id   integer NOT NULL,
     stream_name text NOT NULL,
@@ -99,3 +109,4 @@ SELECT pg_catalog.pg_extension_config_dump('kinesis.stream_meta', '');
 SELECT pg_catalog.pg_extension_config_dump('kinesis.stream_meta_stream_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('kinesis.shard_meta', '');
 SELECT pg_catalog.pg_extension_config_dump('kinesis.buckets', '');
+SELECT pg_catalog.pg_extension_config_dump('kinesis.tags', '');

@@ -721,6 +721,76 @@ $$;
 COMMENT ON FUNCTION kinesis._api_change_retention(jsonb, boolean) IS
     'Internal: IncreaseStreamRetentionPeriod and DecreaseStreamRetentionPeriod for kinesis.api().';
 
+CREATE FUNCTION kinesis._api_add_tags_to_stream(request jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    stream_name text := kinesis._api_string(request, 'StreamName');
+    tags jsonb := kinesis._api_value(request -> 'Tags', 'Map');
+    v jsonb;
+BEGIN
+    -- a Map of Strings: every value is type-checked as a String member
+    FOR v IN SELECT e.value FROM jsonb_each(coalesce(tags, '{}')) e LOOP
+        PERFORM kinesis._api_value(v, 'String');
+    END LOOP;
+    -- JSON null values count as absent, as elsewhere
+    tags := (SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each(tags) e
+              WHERE jsonb_typeof(e.value) <> 'null');
+    IF request ? 'Tags' AND jsonb_typeof(request -> 'Tags') = 'object' AND tags IS NULL THEN
+        tags := '{}';
+    END IF;
+    PERFORM kinesis.add_tags_to_stream(stream_name, tags);
+    RETURN '{}';
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_add_tags_to_stream(jsonb) IS
+    'Internal: AddTagsToStream for kinesis.api().';
+
+CREATE FUNCTION kinesis._api_remove_tags_from_stream(request jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    stream_name text := kinesis._api_string(request, 'StreamName');
+    keys jsonb := kinesis._api_value(request -> 'TagKeys', 'List');
+    k jsonb;
+BEGIN
+    FOR k IN SELECT e FROM jsonb_array_elements(coalesce(keys, '[]')) e LOOP
+        PERFORM kinesis._api_value(k, 'String');
+    END LOOP;
+    PERFORM kinesis.remove_tags_from_stream(stream_name,
+        CASE WHEN keys IS NULL THEN NULL
+             ELSE ARRAY(SELECT e #>> '{}' FROM jsonb_array_elements(keys) e) END);
+    RETURN '{}';
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_remove_tags_from_stream(jsonb) IS
+    'Internal: RemoveTagsFromStream for kinesis.api().';
+
+CREATE FUNCTION kinesis._api_list_tags_for_stream(request jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    exclusive_start text := kinesis._api_string(request, 'ExclusiveStartTagKey');
+    lim integer := kinesis._api_integer(request, 'Limit');
+    stream_name text := kinesis._api_string(request, 'StreamName');
+    r record;
+BEGIN
+    SELECT * INTO r FROM kinesis.list_tags_for_stream(stream_name, exclusive_start, lim);
+    RETURN jsonb_build_object(
+        'Tags', coalesce((SELECT jsonb_agg(jsonb_build_object('Key', t.key, 'Value', t.value) ORDER BY t.i)
+                            FROM unnest(r.tags) WITH ORDINALITY AS t(key, value, i)), '[]'),
+        'HasMoreTags', r.has_more_tags);
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_list_tags_for_stream(jsonb) IS
+    'Internal: ListTagsForStream for kinesis.api().';
+
 -- ---------------------------------------------------------------------
 -- The dispatcher
 -- ---------------------------------------------------------------------
@@ -764,6 +834,12 @@ BEGIN
             response := kinesis._api_get_shard_iterator(kinesis._api_body(request));
         WHEN 'GetRecords' THEN
             response := kinesis._api_get_records(kinesis._api_body(request));
+        WHEN 'AddTagsToStream' THEN
+            response := kinesis._api_add_tags_to_stream(kinesis._api_body(request));
+        WHEN 'RemoveTagsFromStream' THEN
+            response := kinesis._api_remove_tags_from_stream(kinesis._api_body(request));
+        WHEN 'ListTagsForStream' THEN
+            response := kinesis._api_list_tags_for_stream(kinesis._api_body(request));
         WHEN 'SplitShard' THEN
             response := kinesis._api_split_shard(kinesis._api_body(request));
         WHEN 'MergeShards' THEN
