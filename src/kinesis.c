@@ -36,6 +36,7 @@ int			kinesis_test_clock_offset = 0;
 static int	kinesis_create_delay = 0;
 static int	kinesis_delete_delay = 0;
 static int	kinesis_update_delay = 0;
+static int	kinesis_consumer_delay = 0;
 static int	kinesis_max_scalings = 10;
 static int	kinesis_maintenance_lock_timeout = 100;
 
@@ -130,6 +131,16 @@ _PG_init(void)
 							"How long a split, merge or UpdateShardCount keeps the stream UPDATING before maintenance applies it.",
 							NULL,
 							&kinesis_update_delay,
+							0,
+							0, 3600 * 1000,
+							PGC_SUSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("kinesis.consumer_delay",
+							"How long a registered consumer stays CREATING, and a deregistered one DELETING, before maintenance finishes it.",
+							NULL,
+							&kinesis_consumer_delay,
 							0,
 							0, 3600 * 1000,
 							PGC_SUSET,

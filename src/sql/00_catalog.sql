@@ -82,6 +82,31 @@ CREATE TABLE kinesis.tags (
 COMMENT ON TABLE kinesis.tags IS
     'The tags of each stream (at most 50), changed with kinesis.add_tags_to_stream() and kinesis.remove_tags_from_stream(); they go with their stream.';
 
+CREATE TABLE kinesis.consumers (
+    stream_id       integer NOT NULL
+        REFERENCES kinesis.stream_meta (stream_id) ON DELETE CASCADE,
+    consumer_name   text COLLATE "C" NOT NULL,
+    consumer_status text NOT NULL CHECK (consumer_status IN ('CREATING', 'ACTIVE', 'DELETING')),
+    created_at      timestamptz NOT NULL,
+    not_before      timestamptz NOT NULL,
+    PRIMARY KEY (stream_id, consumer_name)
+);
+COMMENT ON TABLE kinesis.consumers IS
+    'Registered stream consumers (RegisterStreamConsumer): CREATING, then ACTIVE; DELETING, then gone. Maintenance carries out the transitions once not_before has passed. created_at (whole seconds) is part of the consumer ARN.';
+
+CREATE TABLE kinesis.checkpoints (
+    stream_id       integer NOT NULL,
+    consumer_name   text COLLATE "C" NOT NULL,
+    shard_index     integer NOT NULL,
+    sequence_number text NOT NULL,
+    updated_at      timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    PRIMARY KEY (stream_id, consumer_name, shard_index),
+    FOREIGN KEY (stream_id, consumer_name)
+        REFERENCES kinesis.consumers (stream_id, consumer_name) ON DELETE CASCADE
+);
+COMMENT ON TABLE kinesis.checkpoints IS
+    'Where each registered consumer has got to in each shard: the sequence number of the last record it processed (kinesis.checkpoint()), written in the consumer''s own transaction.';
+
 CREATE TABLE kinesis.maintenance_status (
     stream_id   integer NOT NULL,
     stream_name text NOT NULL,
@@ -110,3 +135,5 @@ SELECT pg_catalog.pg_extension_config_dump('kinesis.stream_meta_stream_id_seq', 
 SELECT pg_catalog.pg_extension_config_dump('kinesis.shard_meta', '');
 SELECT pg_catalog.pg_extension_config_dump('kinesis.buckets', '');
 SELECT pg_catalog.pg_extension_config_dump('kinesis.tags', '');
+SELECT pg_catalog.pg_extension_config_dump('kinesis.consumers', '');
+SELECT pg_catalog.pg_extension_config_dump('kinesis.checkpoints', '');

@@ -156,6 +156,12 @@ BEGIN
     IF s.stream_status = 'DELETING' THEN
         RETURN;
     END IF;
+    IF NOT coalesce(enforce_consumer_deletion, false)
+       AND EXISTS (SELECT 1 FROM kinesis.consumers c WHERE c.stream_id = s.stream_id) THEN
+        PERFORM kinesis._raise('ResourceInUseException',
+            format('Stream %s under account %s has registered consumers; deregister them, or set EnforceConsumerDeletion to delete them with the stream.',
+                   stream_name, current_setting('kinesis.account_id')));
+    END IF;
     -- from now on puts and reads fail; maintenance removes the stream
     UPDATE kinesis.stream_meta m
        SET stream_status = 'DELETING', status_since = clock_timestamp(),
@@ -166,4 +172,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION kinesis.delete_stream(text, boolean) IS
-    'DeleteStream: the stream is DELETING (puts and reads fail at once) until maintenance, after kinesis.delete_stream_delay, waits for puts in flight and removes it with its shards and records.';
+    'DeleteStream: the stream is DELETING (puts and reads fail at once) until maintenance, after kinesis.delete_stream_delay, waits for puts in flight and removes it with its shards, records, tags and consumers. Refused while consumers are registered unless enforce_consumer_deletion.';

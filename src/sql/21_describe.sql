@@ -306,9 +306,8 @@ BEGIN
     SELECT count(*) INTO result.open_shard_count
       FROM kinesis.shard_meta h
      WHERE h.stream_id = s.stream_id AND h.closed_at IS NULL;
-    -- Enhanced fan-out consumers are not implemented: no catalog table
-    -- holds any, so the number registered with the stream is zero.
-    result.consumer_count := 0;
+    -- registered consumers, whatever their status, as AWS counts them
+    result.consumer_count := (SELECT count(*) FROM kinesis.consumers c WHERE c.stream_id = s.stream_id);
     RETURN result;
 END
 $$;

@@ -573,10 +573,15 @@ AS $$
        AND (SELECT b.created_at FROM kinesis.buckets b WHERE b.stream_id = s.stream_id
              ORDER BY b.bucket OFFSET 1 LIMIT 1)
            < kinesis._now() - make_interval(hours => s.retention_period_hours)
+    UNION ALL
+    -- consumers to make ACTIVE or to remove
+    SELECT DISTINCT c.stream_id, 'consumers'
+      FROM kinesis.consumers c
+     WHERE c.consumer_status IN ('CREATING', 'DELETING') AND c.not_before <= clock_timestamp()
     ORDER BY 1, 2
 $$;
 COMMENT ON FUNCTION kinesis._due_tasks() IS
-    'Internal: the maintenance tasks due now: create, delete, reshard (transitions whose delay has passed), rotate (start a new bucket), trim (drop the oldest bucket).';
+    'Internal: the maintenance tasks due now: create, delete, reshard (transitions whose delay has passed), rotate (start a new bucket), trim (drop the oldest bucket), consumers (registrations and deregistrations to finish).';
 
 CREATE FUNCTION kinesis._task_create(sid integer, OUT outcome text, OUT detail text)
 LANGUAGE plpgsql VOLATILE
@@ -756,6 +761,28 @@ $$;
 COMMENT ON FUNCTION kinesis._task_trim(integer) IS
     'Internal: drop a stream''s oldest bucket once every record in it has passed the retention period, keeping the shards'' last counters in seq_floor.';
 
+CREATE FUNCTION kinesis._task_consumers(sid integer, OUT outcome text, OUT detail text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    activated integer;
+    removed integer;
+BEGIN
+    UPDATE kinesis.consumers c SET consumer_status = 'ACTIVE'
+     WHERE c.stream_id = sid AND c.consumer_status = 'CREATING' AND c.not_before <= clock_timestamp();
+    GET DIAGNOSTICS activated = ROW_COUNT;
+    -- their checkpoints go with them
+    DELETE FROM kinesis.consumers c
+     WHERE c.stream_id = sid AND c.consumer_status = 'DELETING' AND c.not_before <= clock_timestamp();
+    GET DIAGNOSTICS removed = ROW_COUNT;
+    outcome := CASE WHEN activated + removed > 0 THEN 'done' ELSE 'nothing to do' END;
+    detail := format('%s consumers ACTIVE, %s removed', activated, removed);
+END
+$$;
+COMMENT ON FUNCTION kinesis._task_consumers(integer) IS
+    'Internal: CREATING consumers -> ACTIVE, DELETING consumers -> gone, once their delay has passed.';
+
 CREATE FUNCTION kinesis._record_status(stream_id integer, stream_name text, task text, outcome text,
                                        detail text)
 RETURNS void
@@ -794,6 +821,7 @@ BEGIN
             WHEN 'reshard' THEN SELECT * INTO o, d FROM kinesis._task_reshard(stream_id);
             WHEN 'rotate' THEN SELECT * INTO o, d FROM kinesis._task_rotate(stream_id);
             WHEN 'trim' THEN SELECT * INTO o, d FROM kinesis._task_trim(stream_id);
+            WHEN 'consumers' THEN SELECT * INTO o, d FROM kinesis._task_consumers(stream_id);
             ELSE RAISE EXCEPTION 'unknown maintenance task %', task;
         END CASE;
     EXCEPTION

@@ -791,6 +791,94 @@ $$;
 COMMENT ON FUNCTION kinesis._api_list_tags_for_stream(jsonb) IS
     'Internal: ListTagsForStream for kinesis.api().';
 
+CREATE FUNCTION kinesis._api_consumer_out(c kinesis.consumer)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT jsonb_build_object('ConsumerName', c.consumer_name, 'ConsumerARN', c.consumer_arn,
+                              'ConsumerStatus', c.consumer_status,
+                              'ConsumerCreationTimestamp', kinesis._api_timestamp_out(c.consumer_creation_timestamp))
+$$;
+COMMENT ON FUNCTION kinesis._api_consumer_out(kinesis.consumer) IS
+    'Internal: a consumer as the API returns it (Consumer structure).';
+
+CREATE FUNCTION kinesis._api_register_stream_consumer(request jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    consumer_name text := kinesis._api_string(request, 'ConsumerName');
+    stream_arn text := kinesis._api_string(request, 'StreamARN');
+BEGIN
+    RETURN jsonb_build_object('Consumer',
+        kinesis._api_consumer_out(kinesis.register_stream_consumer(stream_arn, consumer_name)));
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_register_stream_consumer(jsonb) IS
+    'Internal: RegisterStreamConsumer for kinesis.api().';
+
+CREATE FUNCTION kinesis._api_deregister_stream_consumer(request jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    consumer_arn text := kinesis._api_string(request, 'ConsumerARN');
+    consumer_name text := kinesis._api_string(request, 'ConsumerName');
+    stream_arn text := kinesis._api_string(request, 'StreamARN');
+BEGIN
+    PERFORM kinesis.deregister_stream_consumer(stream_arn, consumer_name, consumer_arn);
+    RETURN '{}';
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_deregister_stream_consumer(jsonb) IS
+    'Internal: DeregisterStreamConsumer for kinesis.api().';
+
+CREATE FUNCTION kinesis._api_describe_stream_consumer(request jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    consumer_arn text := kinesis._api_string(request, 'ConsumerARN');
+    consumer_name text := kinesis._api_string(request, 'ConsumerName');
+    stream_arn text := kinesis._api_string(request, 'StreamARN');
+    d kinesis.consumer_description;
+BEGIN
+    d := kinesis.describe_stream_consumer(stream_arn, consumer_name, consumer_arn);
+    RETURN jsonb_build_object('ConsumerDescription',
+        kinesis._api_consumer_out(ROW(d.consumer_name, d.consumer_arn, d.consumer_status,
+                                      d.consumer_creation_timestamp)::kinesis.consumer)
+        || jsonb_build_object('StreamARN', d.stream_arn));
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_describe_stream_consumer(jsonb) IS
+    'Internal: DescribeStreamConsumer for kinesis.api().';
+
+CREATE FUNCTION kinesis._api_list_stream_consumers(request jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    max_results integer := kinesis._api_integer(request, 'MaxResults');
+    next_token text := kinesis._api_string(request, 'NextToken');
+    stream_arn text := kinesis._api_string(request, 'StreamARN');
+    created timestamptz := kinesis._api_timestamp(request, 'StreamCreationTimestamp');
+    r kinesis.list_stream_consumers_output;
+BEGIN
+    r := kinesis.list_stream_consumers(stream_arn, next_token, max_results, created);
+    RETURN jsonb_build_object(
+        'Consumers', coalesce((SELECT jsonb_agg(kinesis._api_consumer_out(c) ORDER BY c.consumer_name)
+                                 FROM unnest(r.consumers) c), '[]'),
+        'NextToken', r.next_token);
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_list_stream_consumers(jsonb) IS
+    'Internal: ListStreamConsumers for kinesis.api().';
+
 -- ---------------------------------------------------------------------
 -- The dispatcher
 -- ---------------------------------------------------------------------
@@ -834,6 +922,14 @@ BEGIN
             response := kinesis._api_get_shard_iterator(kinesis._api_body(request));
         WHEN 'GetRecords' THEN
             response := kinesis._api_get_records(kinesis._api_body(request));
+        WHEN 'RegisterStreamConsumer' THEN
+            response := kinesis._api_register_stream_consumer(kinesis._api_body(request));
+        WHEN 'DeregisterStreamConsumer' THEN
+            response := kinesis._api_deregister_stream_consumer(kinesis._api_body(request));
+        WHEN 'DescribeStreamConsumer' THEN
+            response := kinesis._api_describe_stream_consumer(kinesis._api_body(request));
+        WHEN 'ListStreamConsumers' THEN
+            response := kinesis._api_list_stream_consumers(kinesis._api_body(request));
         WHEN 'AddTagsToStream' THEN
             response := kinesis._api_add_tags_to_stream(kinesis._api_body(request));
         WHEN 'RemoveTagsFromStream' THEN
