@@ -624,6 +624,7 @@ get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 		kinesis_raise(KX_RESOURCE_NOT_FOUND, "Shard %s in stream %s under account %s does not exist",
 					  kinesis_shard_id(it.shard_index), it.stream_name, kinesis_account_id);
 	enc_text = PointerGetDatum(cstring_to_text(stream->kms ? "KMS" : "NONE"));
+	kinesis_throttle_read_begin(stream, shard);
 
 	/* the watermark first, then the snapshot: see the file header */
 	watermark = kinesis_watermark(stream, shard);
@@ -688,6 +689,7 @@ get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 		last_arrival = arrival;
 	}
 	shard_scan_end(&ss);
+	kinesis_throttle_read_end(stream, shard, bytes);
 
 	if (caught_up)
 		call->millis_behind = 0;

@@ -91,6 +91,11 @@ typedef struct InflightEntry
 	int64		next_counter;	/* next counter to hand out */
 	TimestampTz last_arrival;	/* keeps arrival times monotonic */
 	int32		last_bucket;	/* newest bucket the shard has written */
+	/* throughput limits (throttle.c), used only when they are enforced */
+	KinesisTokenBucket put_records;
+	KinesisTokenBucket put_bytes;
+	KinesisTokenBucket get_calls;
+	KinesisTokenBucket get_bytes;
 	int			ninflight;		/* number of nonzero slots */
 	int64		slots[FLEXIBLE_ARRAY_MEMBER];	/* by pgprocno: first counter
 												 * of the backend's current
@@ -490,6 +495,10 @@ lock_entry(KinesisStream *stream, KinesisShard *shard, LWLockMode mode, LWLock *
 			e->next_counter = stored + 1;
 			e->last_arrival = 0;
 			e->last_bucket = stored_bucket;
+			memset(&e->put_records, 0, sizeof(KinesisTokenBucket));
+			memset(&e->put_bytes, 0, sizeof(KinesisTokenBucket));
+			memset(&e->get_calls, 0, sizeof(KinesisTokenBucket));
+			memset(&e->get_bytes, 0, sizeof(KinesisTokenBucket));
 			e->ninflight = 0;
 			memset(e->slots, 0, sizeof(int64) * MaxBackends);
 		}
@@ -506,10 +515,15 @@ lock_entry(KinesisStream *stream, KinesisShard *shard, LWLockMode mode, LWLock *
  *		arrival time is taken under the same lock and never goes backwards,
  *		so arrival order follows counter order within a shard; so is the
  *		bucket (*bucket), which never goes backwards either.
+ *
+ *		With throughput limits enforced, a record of this many bytes that
+ *		does not fit the shard's write buckets takes nothing: *throttled is
+ *		set and 0 returned.
  */
 int64
 kinesis_allocate_seq(KinesisStream *stream, KinesisShard *shard,
-					 int64 min_counter, TimestampTz *arrival, int32 *bucket)
+					 int64 min_counter, TimestampTz *arrival, int32 *bucket,
+					 int64 bytes, bool *throttled)
 {
 	int32		newest = kinesis_newest_bucket(stream);
 	InflightEntry *e;
@@ -531,6 +545,21 @@ kinesis_allocate_seq(KinesisStream *stream, KinesisShard *shard,
 	}
 
 	e = lock_entry(stream, shard, LW_EXCLUSIVE, &lock);
+	*throttled = false;
+	if (kinesis_enforce_throughput)
+	{
+		TimestampTz t = GetCurrentTimestamp();
+
+		if (!kinesis_bucket_has(&e->put_records, 1, KINESIS_WRITE_RECORDS_PER_SEC, t) ||
+			!kinesis_bucket_has(&e->put_bytes, bytes, KINESIS_WRITE_BYTES_PER_SEC, t))
+		{
+			LWLockRelease(lock);
+			*throttled = true;
+			return 0;
+		}
+		kinesis_bucket_take(&e->put_records, 1, KINESIS_WRITE_RECORDS_PER_SEC, t);
+		kinesis_bucket_take(&e->put_bytes, bytes, KINESIS_WRITE_BYTES_PER_SEC, t);
+	}
 	if (e->next_counter < min_counter)
 		e->next_counter = min_counter;
 	if (e->next_counter >= KINESIS_MAX_COUNTER)
@@ -597,6 +626,51 @@ kinesis_watermark(KinesisStream *stream, KinesisShard *shard)
 	}
 	LWLockRelease(lock);
 	return w;
+}
+
+/*
+ * kinesis_throttle_read_begin
+ *		With throughput limits enforced, take one of the shard's read calls,
+ *		or refuse the read (ProvisionedThroughputExceededException) when the
+ *		calls or the bytes of the last second are used up.
+ */
+void
+kinesis_throttle_read_begin(KinesisStream *stream, KinesisShard *shard)
+{
+	LWLock	   *lock;
+	InflightEntry *e;
+	TimestampTz t;
+	bool		ok;
+
+	if (!kinesis_enforce_throughput)
+		return;
+	e = lock_entry(stream, shard, LW_EXCLUSIVE, &lock);
+	t = GetCurrentTimestamp();
+	ok = kinesis_bucket_has(&e->get_calls, 1, KINESIS_READ_CALLS_PER_SEC, t) &&
+		kinesis_bucket_has(&e->get_bytes, 0, KINESIS_READ_BYTES_PER_SEC, t);
+	if (ok)
+		kinesis_bucket_take(&e->get_calls, 1, KINESIS_READ_CALLS_PER_SEC, t);
+	LWLockRelease(lock);
+	if (!ok)
+		kinesis_throughput_exceeded(stream, shard);
+}
+
+/*
+ * kinesis_throttle_read_end
+ *		Pay for the bytes a read returned (the bucket may go below zero,
+ *		which holds the next reads back).
+ */
+void
+kinesis_throttle_read_end(KinesisStream *stream, KinesisShard *shard, int64 bytes)
+{
+	LWLock	   *lock;
+	InflightEntry *e;
+
+	if (!kinesis_enforce_throughput || bytes == 0)
+		return;
+	e = lock_entry(stream, shard, LW_EXCLUSIVE, &lock);
+	kinesis_bucket_take(&e->get_bytes, bytes, KINESIS_READ_BYTES_PER_SEC, GetCurrentTimestamp());
+	LWLockRelease(lock);
 }
 
 /*

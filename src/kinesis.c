@@ -167,6 +167,15 @@ _PG_init(void)
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
 
+	DefineCustomBoolVariable("kinesis.enforce_throughput_limits",
+							 "Enforce AWS's per-shard limits: 1,000 records and 1 MiB written, 5 reads and 2 MiB read per second.",
+							 "Puts and reads over the limits fail with ProvisionedThroughputExceededException; put_records fails those entries only.",
+							 &kinesis_enforce_throughput,
+							 false,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
 	DefineCustomBoolVariable("kinesis.worker",
 							 "Run the maintenance worker in every database that has the extension.",
 							 "When off, schedule kinesis.run_maintenance() instead (for example with pg_cron).",

@@ -201,9 +201,33 @@ extern void kinesis_inflight_shmem_startup(void);
 extern void kinesis_inflight_init_backend(void);
 extern int64 kinesis_allocate_seq(KinesisStream *stream, KinesisShard *shard,
 								   int64 min_counter, TimestampTz *arrival,
-								   int32 *bucket);
+								   int32 *bucket, int64 bytes, bool *throttled);
 extern int64 kinesis_last_counter(KinesisStream *stream, KinesisShard *shard);
 extern int64 kinesis_watermark(KinesisStream *stream, KinesisShard *shard);
+
+/* ------------------------------------------------------------------------
+ * throttle.c: per-shard throughput limits (token buckets)
+ * ------------------------------------------------------------------------
+ */
+#define KINESIS_WRITE_RECORDS_PER_SEC	1000.0
+#define KINESIS_WRITE_BYTES_PER_SEC		(1024.0 * 1024.0)
+#define KINESIS_READ_CALLS_PER_SEC		5.0
+#define KINESIS_READ_BYTES_PER_SEC		(2.0 * 1024.0 * 1024.0)
+
+typedef struct KinesisTokenBucket
+{
+	double		tokens;
+	TimestampTz updated;		/* 0: never used, full */
+} KinesisTokenBucket;
+
+extern bool kinesis_enforce_throughput;
+extern bool kinesis_bucket_has(KinesisTokenBucket *b, double amount, double rate, TimestampTz now);
+extern void kinesis_bucket_take(KinesisTokenBucket *b, double amount, double rate, TimestampTz now);
+extern void kinesis_throughput_exceeded(KinesisStream *stream, KinesisShard *shard)
+			pg_attribute_noreturn();
+extern char *kinesis_throughput_message(KinesisStream *stream, KinesisShard *shard);
+extern void kinesis_throttle_read_begin(KinesisStream *stream, KinesisShard *shard);
+extern void kinesis_throttle_read_end(KinesisStream *stream, KinesisShard *shard, int64 bytes);
 
 /* ------------------------------------------------------------------------
  * iterator.c: opaque, authenticated shard iterators

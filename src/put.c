@@ -51,6 +51,7 @@ typedef struct PendingRecord
 	int64		min_counter;	/* SequenceNumberForOrdering + 1, or 0 */
 	int64		counter;
 	TimestampTz arrival;
+	bool		throttled;		/* refused by the throughput limits */
 } PendingRecord;
 
 /*
@@ -179,7 +180,8 @@ open_bucket(BucketTarget *t, KinesisStream *stream, int32 bucket)
  * insert_records
  *		Allocate counters and insert the rows into their buckets.  Counters
  *		are taken in array order, so records of one call to one shard keep
- *		their order.  The row is inserted with simple_heap_insert plus index
+ *		their order.  A record the throughput limits refuse is marked and
+ *		skipped; the others are stored, still in order.  The row is inserted with simple_heap_insert plus index
  *		maintenance (the CatalogTupleInsertWithInfo helpers work on any table
  *		without expression or partial indexes, which bucket tables have
  *		not).  A multi-insert was measured and was no faster for 500
@@ -200,7 +202,12 @@ insert_records(KinesisStream *stream, PendingRecord *recs, int n)
 		HeapTuple	tup;
 		int32		bucket;
 
-		r->counter = kinesis_allocate_seq(stream, r->shard, r->min_counter, &r->arrival, &bucket);
+		r->counter = kinesis_allocate_seq(stream, r->shard, r->min_counter, &r->arrival, &bucket,
+										  VARSIZE_ANY_EXHDR(r->data) +
+										  VARSIZE_ANY_EXHDR(r->partition_key_text),
+										  &r->throttled);
+		if (r->throttled)
+			continue;			/* stored nothing; the caller reports it */
 		open_bucket(&target, stream, bucket);
 		values[0] = Int32GetDatum(stream->stream_id);
 		values[1] = Int32GetDatum(r->shard->shard_index);
@@ -299,6 +306,8 @@ kinesis_put_record(PG_FUNCTION_ARGS)
 
 	rec.min_counter = min_counter;
 	insert_records(stream, &rec, 1);
+	if (rec.throttled)
+		kinesis_throughput_exceeded(stream, rec.shard);
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -365,9 +374,11 @@ java_list_text(Datum *elems, bool *nulls, int n)
  *		OUT failed_record_count, records put_records_result_entry[],
  *		encryption_type.
  *
- * Validation covers the whole request before anything is written; every
- * entry then succeeds (there is no throttling to fail an entry on), so
- * failed_record_count is 0 and each result carries its shard and number.
+ * Validation covers the whole request before anything is written.  Each
+ * entry then succeeds, carrying its shard and number, unless throughput
+ * limits are enforced and its shard is over them: that entry carries
+ * error_code and error_message instead and counts in failed_record_count,
+ * and the others are stored all the same.
  */
 Datum
 kinesis_put_records(PG_FUNCTION_ARGS)
@@ -389,6 +400,7 @@ kinesis_put_records(PG_FUNCTION_ARGS)
 	Datum	   *results;
 	KinesisSeqFormatter *fmts;
 	Datum	   *shard_ids;
+	int			failed = 0;
 	Datum		values[3];
 	bool		nulls[3] = {false, false, false};
 	int16		typlen;
@@ -500,6 +512,18 @@ kinesis_put_records(PG_FUNCTION_ARGS)
 		Datum		rv[4];
 		bool		rn[4] = {false, false, true, true};
 
+		if (r->throttled)
+		{
+			/* no number and no shard, the error instead, as AWS reports it */
+			rv[0] = rv[1] = (Datum) 0;
+			rn[0] = rn[1] = true;
+			rv[2] = CStringGetTextDatum("ProvisionedThroughputExceededException");
+			rv[3] = CStringGetTextDatum(kinesis_throughput_message(stream, r->shard));
+			rn[2] = rn[3] = false;
+			failed++;
+			results[i] = HeapTupleGetDatum(heap_form_tuple(resultdesc, rv, rn));
+			continue;
+		}
 		if (shard_ids[slot] == (Datum) 0)
 			shard_ids[slot] = CStringGetTextDatum(kinesis_shard_id(r->shard->shard_index));
 		/* sequence_number, shard_id, error_code, error_message */
@@ -512,7 +536,7 @@ kinesis_put_records(PG_FUNCTION_ARGS)
 		results[i] = HeapTupleGetDatum(heap_form_tuple(resultdesc, rv, rn));
 	}
 	get_typlenbyvalalign(result_elem, &typlen, &typbyval, &typalign);
-	values[0] = Int32GetDatum(0);
+	values[0] = Int32GetDatum(failed);
 	values[1] = PointerGetDatum(construct_array(results, n, result_elem, typlen, typbyval, typalign));
 	values[2] = CStringGetTextDatum(stream->kms ? "KMS" : "NONE");
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
