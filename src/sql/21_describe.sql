@@ -354,6 +354,44 @@ COMMENT ON FUNCTION kinesis.list_streams(integer, text) IS
 -- ---------------------------------------------------------------------
 -- ListShards
 -- ---------------------------------------------------------------------
+CREATE FUNCTION kinesis._page_token(kind "char", next_token text, operation text)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    payload bytea := kinesis._token_decode(kind, next_token);
+    token jsonb;
+    now_ms bigint := floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint;
+    issued_ms bigint;
+BEGIN
+    -- Pagination tokens are signed: anything we did not issue, or edited,
+    -- fails here.  The payload is JSON with the operation ("o", so that a
+    -- token of another paginated call is refused too) and the time it was
+    -- issued ("t", milliseconds since 1970), plus what the operation keeps.
+    IF payload IS NOT NULL THEN
+        BEGIN
+            token := convert_from(payload, 'UTF8')::jsonb;
+        EXCEPTION WHEN invalid_text_representation OR character_not_in_repertoire THEN
+            token := NULL;
+        END;
+    END IF;
+    IF token IS NULL OR jsonb_typeof(token) <> 'object' OR token ->> 'o' IS DISTINCT FROM operation THEN
+        PERFORM kinesis._raise('InvalidArgumentException', 'Invalid NextToken.');
+    END IF;
+    issued_ms := (token ->> 't')::bigint;
+    IF issued_ms > now_ms + 1000 THEN
+        PERFORM kinesis._raise('InvalidArgumentException', 'Invalid NextToken.');
+    END IF;
+    IF now_ms - issued_ms > 300000 THEN
+        PERFORM kinesis._raise('ExpiredNextTokenException', 'The pagination token passed to the operation is expired.');
+    END IF;
+    RETURN token;
+END
+$$;
+COMMENT ON FUNCTION kinesis._page_token("char", text, text) IS
+    'Internal: the payload of a pagination token of the given kind and operation (InvalidArgumentException if it is not one we issued, ExpiredNextTokenException after 300 seconds).';
+
 CREATE FUNCTION kinesis.list_shards(stream_name text DEFAULT NULL, next_token text DEFAULT NULL,
                                     exclusive_start_shard_id text DEFAULT NULL,
                                     max_results integer DEFAULT NULL,
@@ -364,10 +402,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     errors text[];
-    payload bytea;
     token jsonb;
     now_ms bigint := floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint;
-    issued_ms bigint;
     s kinesis.stream_meta;
     start_index integer := -1;
     page_size integer;
@@ -404,30 +440,9 @@ BEGIN
             PERFORM kinesis._raise('InvalidArgumentException', 'NextToken and StreamCreationTimestamp cannot be provided together.');
         END IF;
 
-        -- The token is signed: anything we did not issue, or edited, fails
-        -- here.  Its payload is JSON: the operation ("o", so that a token
-        -- of another paginated call is refused too), the stream (id "i" and
-        -- name "n"), the last shard index returned ("a") and the time it
-        -- was issued ("t", milliseconds since 1970).
-        payload := kinesis._token_decode('L', next_token);
-        IF payload IS NOT NULL THEN
-            BEGIN
-                token := convert_from(payload, 'UTF8')::jsonb;
-            EXCEPTION WHEN invalid_text_representation OR character_not_in_repertoire THEN
-                token := NULL;
-            END;
-        END IF;
-        IF token IS NULL OR jsonb_typeof(token) <> 'object'
-           OR token ->> 'o' IS DISTINCT FROM 'ListShards' THEN
-            PERFORM kinesis._raise('InvalidArgumentException', 'Invalid NextToken.');
-        END IF;
-        issued_ms := (token ->> 't')::bigint;
-        IF issued_ms > now_ms + 1000 THEN
-            PERFORM kinesis._raise('InvalidArgumentException', 'Invalid NextToken.');
-        END IF;
-        IF now_ms - issued_ms > 300000 THEN
-            PERFORM kinesis._raise('ExpiredNextTokenException', 'The pagination token passed to the operation is expired.');
-        END IF;
+        -- The payload: the stream (id "i" and name "n") and the last shard
+        -- index returned ("a"); see kinesis._page_token().
+        token := kinesis._page_token('L', next_token, 'ListShards');
         SELECT * INTO s FROM kinesis.stream_meta m
          WHERE m.stream_id = (token ->> 'i')::integer AND m.stream_name = token ->> 'n';
         IF NOT FOUND THEN

@@ -129,6 +129,11 @@ AS $$
 DECLARE
     m text[];
 BEGIN
+    PERFORM kinesis._raise_validation(
+        kinesis._stream_arn_errors(stream_arn, false)
+        || CASE WHEN consumer_name IS NULL THEN '{}'::text[]
+                ELSE kinesis._validate_stream_name(consumer_name, 'consumerName') END
+        || kinesis._consumer_arn_errors(consumer_arn));
     -- a consumer ARN alone, or a stream ARN with a consumer name, or all
     -- three as long as they agree
     IF consumer_arn IS NULL AND (stream_arn IS NULL OR consumer_name IS NULL) THEN
@@ -157,7 +162,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION kinesis._find_consumer(text, text, text) IS
-    'Internal: the consumer named by a ConsumerARN or by StreamARN and ConsumerName (InvalidArgumentException if they are missing or disagree, ResourceNotFoundException if there is none).';
+    'Internal: the consumer named by a ConsumerARN or by StreamARN and ConsumerName, after validating the three (ValidationException, InvalidArgumentException if they are missing or disagree, ResourceNotFoundException if there is none).';
 
 CREATE FUNCTION kinesis.register_stream_consumer(stream_arn text, consumer_name text)
 RETURNS kinesis.consumer
@@ -217,11 +222,6 @@ AS $$
 DECLARE
     f record;
 BEGIN
-    PERFORM kinesis._raise_validation(
-        kinesis._stream_arn_errors(stream_arn, false)
-        || CASE WHEN consumer_name IS NULL THEN '{}'::text[]
-                ELSE kinesis._validate_stream_name(consumer_name, 'consumerName') END
-        || kinesis._consumer_arn_errors(consumer_arn));
     SELECT * INTO f FROM kinesis._find_consumer(stream_arn, consumer_name, consumer_arn);
     IF (f.c).consumer_status = 'DELETING' THEN
         RETURN;
@@ -244,11 +244,6 @@ AS $$
 DECLARE
     f record;
 BEGIN
-    PERFORM kinesis._raise_validation(
-        kinesis._stream_arn_errors(stream_arn, false)
-        || CASE WHEN consumer_name IS NULL THEN '{}'::text[]
-                ELSE kinesis._validate_stream_name(consumer_name, 'consumerName') END
-        || kinesis._consumer_arn_errors(consumer_arn));
     SELECT * INTO f FROM kinesis._find_consumer(stream_arn, consumer_name, consumer_arn);
     RETURN ROW((f.c).consumer_name,
                kinesis._consumer_arn((f.s).stream_name, (f.c).consumer_name, (f.c).created_at),
@@ -268,10 +263,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     errors text[] := '{}';
-    payload bytea;
     token jsonb;
     now_ms bigint := floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint;
-    issued_ms bigint;
     s kinesis.stream_meta;
     after_name text := NULL;
     page_size integer := coalesce(max_results, 100);
@@ -295,26 +288,10 @@ BEGIN
         PERFORM kinesis._stream_not_found(s.stream_name);
     END IF;
     IF next_token IS NOT NULL THEN
-        -- signed, bound to this stream and operation, 300 s to live
-        payload := kinesis._token_decode('C', next_token);
-        IF payload IS NOT NULL THEN
-            BEGIN
-                token := convert_from(payload, 'UTF8')::jsonb;
-            EXCEPTION WHEN invalid_text_representation OR character_not_in_repertoire THEN
-                token := NULL;
-            END;
-        END IF;
-        IF token IS NULL OR jsonb_typeof(token) <> 'object'
-           OR token ->> 'o' IS DISTINCT FROM 'ListStreamConsumers'
-           OR (token ->> 'i')::integer IS DISTINCT FROM s.stream_id THEN
+        -- bound to this stream, 300 s to live
+        token := kinesis._page_token('C', next_token, 'ListStreamConsumers');
+        IF (token ->> 'i')::integer IS DISTINCT FROM s.stream_id THEN
             PERFORM kinesis._raise('InvalidArgumentException', 'Invalid NextToken.');
-        END IF;
-        issued_ms := (token ->> 't')::bigint;
-        IF issued_ms > now_ms + 1000 THEN
-            PERFORM kinesis._raise('InvalidArgumentException', 'Invalid NextToken.');
-        END IF;
-        IF now_ms - issued_ms > 300000 THEN
-            PERFORM kinesis._raise('ExpiredNextTokenException', 'The pagination token passed to the operation is expired.');
         END IF;
         after_name := token ->> 'a';
     END IF;
