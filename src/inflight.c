@@ -21,6 +21,9 @@
  * below it belongs to a finished transaction, so the reader sees all the
  * committed ones and can safely move past them.
  *
+ * Entries are keyed by database, stream id and shard index: stream ids are
+ * numbered per database, and the table is shared by all of them.
+ *
  * Entries are a cache: one whose shard has nothing in flight may be
  * recycled when the table is full, and an entry created later re-derives
  * its counter from storage (the largest stored counter, or the shard's
@@ -81,6 +84,7 @@
 
 typedef struct InflightKey
 {
+	Oid			dboid;			/* stream ids are per database */
 	int32		stream_id;
 	int32		shard_index;
 } InflightKey;
@@ -180,7 +184,8 @@ kinesis_inflight_shmem_startup(void)
 static LWLock *
 partition_lock(const InflightKey *key)
 {
-	uint32		h = (uint32) key->stream_id * 0x9E3779B1u ^ (uint32) key->shard_index;
+	uint32		h = ((uint32) key->stream_id * 0x9E3779B1u ^ (uint32) key->shard_index) +
+		(uint32) key->dboid * 0x85EBCA6Bu;
 
 	h ^= h >> 16;
 	/* LWLockPadded entries: index through the padded array */
@@ -440,6 +445,7 @@ lock_entry(KinesisStream *stream, KinesisShard *shard, LWLockMode mode, LWLock *
 	LWLock	   *lock;
 
 	memset(&key, 0, sizeof(key));
+	key.dboid = MyDatabaseId;
 	key.stream_id = stream->stream_id;
 	key.shard_index = shard->shard_index;
 	lock = partition_lock(&key);
@@ -713,8 +719,9 @@ kinesis_shard_last_counter(PG_FUNCTION_ARGS)
 
 /*
  * kinesis.inflight()
- *		One row per tracked shard: stream_id, shard_index, next counter and
- *		number of transactions with puts in flight.  For monitoring and tests.
+ *		One row per tracked shard of this database: stream_id, shard_index,
+ *		next counter and number of transactions with puts in flight.  For
+ *		monitoring and tests.
  */
 Datum
 kinesis_inflight_stats(PG_FUNCTION_ARGS)
@@ -735,6 +742,8 @@ kinesis_inflight_stats(PG_FUNCTION_ARGS)
 		int64		w;
 		int			i;
 
+		if (e->key.dboid != MyDatabaseId)
+			continue;			/* another database's streams */
 		LWLockAcquire(lock, LW_SHARED);
 		values[0] = Int32GetDatum(e->key.stream_id);
 		values[1] = Int32GetDatum(e->key.shard_index);
