@@ -5,11 +5,11 @@
 
 -- Start from no streams at all (files that ran earlier may have left some).
 DO $$ BEGIN PERFORM kinesis.delete_stream(stream_name) FROM kinesis.stream_meta; END $$;
-SELECT stream_name, task, outcome FROM kinesis.run_maintenance() ORDER BY 1, 2;
+SELECT stream_name, task, outcome FROM kinesis.run_maintenance() WHERE task <> 'metrics' ORDER BY 1, 2;
 
 -- One shard, so the records come back in the order they were put.
 SELECT kinesis.create_stream('changes', 1);
-SELECT stream_name, task, outcome FROM kinesis.run_maintenance() ORDER BY 1, 2;
+SELECT stream_name, task, outcome FROM kinesis.run_maintenance() WHERE task <> 'metrics' ORDER BY 1, 2;
 
 -- Everything in the stream from the start, as a consumer reads it.
 CREATE FUNCTION read_changes(OUT n bigint, OUT partition_key text, OUT body jsonb)
@@ -154,4 +154,4 @@ SELECT obj_description('kinesis.capture_trigger()'::regprocedure, 'pg_proc') IS 
 DROP TABLE items, order_lines, events, readings, measurements, no_pk;
 DROP FUNCTION read_changes();
 SELECT kinesis.delete_stream('changes');
-SELECT stream_name, task, outcome FROM kinesis.run_maintenance() ORDER BY 1, 2;
+SELECT stream_name, task, outcome FROM kinesis.run_maintenance() WHERE task <> 'metrics' ORDER BY 1, 2;

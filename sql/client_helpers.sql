@@ -17,7 +17,7 @@ SELECT kinesis.wait_for_stream_exists('hw_same_tx', '0', 1);
 ROLLBACK;
 -- nothing runs maintenance here (the suite runs without the worker)
 SELECT kinesis.wait_for_stream_exists('hw', '10 ms', 3);
-SELECT stream_name, task, outcome FROM kinesis.run_maintenance() ORDER BY 1, 2;
+SELECT stream_name, task, outcome FROM kinesis.run_maintenance() WHERE task <> 'metrics' ORDER BY 1, 2;
 SELECT kinesis.wait_for_stream_exists('hw', '10 ms', 3);
 -- a snapshot that never moves could not see a change either
 BEGIN ISOLATION LEVEL REPEATABLE READ;
@@ -32,7 +32,7 @@ SELECT kinesis.delete_stream('hw');
 SELECT kinesis.wait_for_stream_not_exists('hw', '0', 1);
 ROLLBACK;
 SELECT kinesis.delete_stream('hw');
-SELECT stream_name, task, outcome FROM kinesis.run_maintenance() ORDER BY 1, 2;
+SELECT stream_name, task, outcome FROM kinesis.run_maintenance() WHERE task <> 'metrics' ORDER BY 1, 2;
 SELECT kinesis.wait_for_stream_not_exists('hw', '0', 1);
 
 -- ---------------------------------------------------------------------

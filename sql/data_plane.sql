@@ -21,7 +21,7 @@ SELECT kinesis.hash_key('a') AS a, kinesis.hash_key('partitionKey') AS pk;
 
 SELECT kinesis.create_stream('dp', 4);
 SELECT kinesis.create_stream('dp_other', 1);
-SELECT stream_name, task, outcome FROM kinesis.run_maintenance() ORDER BY 1, 2;
+SELECT stream_name, task, outcome FROM kinesis.run_maintenance() WHERE task <> 'metrics' ORDER BY 1, 2;
 
 -- every put lands in the open shard whose range holds its hash key
 CREATE TABLE puts AS
@@ -165,7 +165,7 @@ SELECT count(*) - :before AS written_by_failures FROM kinesis.records;
 -- Iterators and get_records
 -- ---------------------------------------------------------------------
 SELECT kinesis.create_stream('rd', 1);
-SELECT stream_name, task, outcome FROM kinesis.run_maintenance() ORDER BY 1, 2;
+SELECT stream_name, task, outcome FROM kinesis.run_maintenance() WHERE task <> 'metrics' ORDER BY 1, 2;
 SELECT count(*) FROM generate_series(1, 25) i,
        LATERAL kinesis.put_record('rd', convert_to('m' || i, 'UTF8'), 'k' || i) p;
 CREATE TABLE seqs AS
@@ -309,7 +309,7 @@ END $$;
 -- get_records caps a response at 10 MiB; retention hides old records
 -- ---------------------------------------------------------------------
 SELECT kinesis.create_stream('big', 1);
-SELECT stream_name, task, outcome FROM kinesis.run_maintenance() ORDER BY 1, 2;
+SELECT stream_name, task, outcome FROM kinesis.run_maintenance() WHERE task <> 'metrics' ORDER BY 1, 2;
 SELECT count(*) FROM (SELECT * FROM kinesis.put_records(
     ARRAY(SELECT ROW(convert_to(repeat('x', 1048000), 'UTF8'), NULL, 'k')::kinesis.put_records_request_entry
             FROM generate_series(1, 4)), 'big')) s;
@@ -336,5 +336,5 @@ SELECT * FROM kinesis.get_records(:'latest');
 SELECT kinesis.delete_stream('dp');
 SELECT kinesis.delete_stream('dp_other');
 SELECT kinesis.delete_stream('big');
-SELECT stream_name, task, outcome FROM kinesis.run_maintenance() ORDER BY 1, 2;
+SELECT stream_name, task, outcome FROM kinesis.run_maintenance() WHERE task <> 'metrics' ORDER BY 1, 2;
 SELECT count(*) AS records_left FROM kinesis.records;

@@ -7,7 +7,7 @@
 \set VERBOSITY terse
 
 SELECT kinesis.create_stream('th', 2);
-SELECT stream_name, task, outcome FROM kinesis.run_maintenance() ORDER BY 1, 2;
+SELECT stream_name, task, outcome FROM kinesis.run_maintenance() WHERE task <> 'metrics' ORDER BY 1, 2;
 SHOW kinesis.enforce_throughput_limits;
 
 -- off (the default): 2 MiB into one shard at once is fine
@@ -57,4 +57,4 @@ SELECT cardinality(records) FROM kinesis.get_records(:'it');
 RESET kinesis.enforce_throughput_limits;
 SELECT cardinality(records) FROM kinesis.get_records(:'it');
 SELECT kinesis.delete_stream('th');
-SELECT stream_name, task, outcome FROM kinesis.run_maintenance() ORDER BY 1, 2;
+SELECT stream_name, task, outcome FROM kinesis.run_maintenance() WHERE task <> 'metrics' ORDER BY 1, 2;

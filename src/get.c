@@ -689,7 +689,6 @@ get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 		last_arrival = arrival;
 	}
 	shard_scan_end(&ss);
-	kinesis_throttle_read_end(stream, shard, bytes);
 
 	if (caught_up)
 		call->millis_behind = 0;
@@ -701,6 +700,7 @@ get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 		/* behind, so never 0: clients read 0 as "caught up" */
 		call->millis_behind = Max(1, (tip - last_arrival) / 1000);
 	}
+	kinesis_throttle_read_end(stream, shard, call->nrecs, bytes, call->millis_behind);
 	UnregisterSnapshot(snap);
 
 	/*

@@ -100,6 +100,14 @@ typedef struct InflightEntry
 	KinesisTokenBucket put_bytes;
 	KinesisTokenBucket get_calls;
 	KinesisTokenBucket get_bytes;
+	/* metrics (see kinesis._shard_metrics()), since the entry was made */
+	uint64		in_records;
+	uint64		in_bytes;
+	uint64		out_records;
+	uint64		out_bytes;
+	uint64		write_exceeded;
+	uint64		read_exceeded;
+	int64		iterator_age_ms;	/* of the latest read */
 	int			ninflight;		/* number of nonzero slots */
 	int64		slots[FLEXIBLE_ARRAY_MEMBER];	/* by pgprocno: first counter
 												 * of the backend's current
@@ -129,6 +137,8 @@ static bool callback_registered = false;
 
 PG_FUNCTION_INFO_V1(kinesis_inflight_stats);
 PG_FUNCTION_INFO_V1(kinesis_shard_last_counter);
+PG_FUNCTION_INFO_V1(kinesis_shard_metrics);
+PG_FUNCTION_INFO_V1(kinesis_forget_stream);
 
 static Size
 inflight_entry_size(void)
@@ -505,6 +515,9 @@ lock_entry(KinesisStream *stream, KinesisShard *shard, LWLockMode mode, LWLock *
 			memset(&e->put_bytes, 0, sizeof(KinesisTokenBucket));
 			memset(&e->get_calls, 0, sizeof(KinesisTokenBucket));
 			memset(&e->get_bytes, 0, sizeof(KinesisTokenBucket));
+			e->in_records = e->in_bytes = e->out_records = e->out_bytes = 0;
+			e->write_exceeded = e->read_exceeded = 0;
+			e->iterator_age_ms = 0;
 			e->ninflight = 0;
 			memset(e->slots, 0, sizeof(int64) * MaxBackends);
 		}
@@ -559,6 +572,7 @@ kinesis_allocate_seq(KinesisStream *stream, KinesisShard *shard,
 		if (!kinesis_bucket_has(&e->put_records, 1, KINESIS_WRITE_RECORDS_PER_SEC, t) ||
 			!kinesis_bucket_has(&e->put_bytes, bytes, KINESIS_WRITE_BYTES_PER_SEC, t))
 		{
+			e->write_exceeded++;
 			LWLockRelease(lock);
 			*throttled = true;
 			return 0;
@@ -566,6 +580,8 @@ kinesis_allocate_seq(KinesisStream *stream, KinesisShard *shard,
 		kinesis_bucket_take(&e->put_records, 1, KINESIS_WRITE_RECORDS_PER_SEC, t);
 		kinesis_bucket_take(&e->put_bytes, bytes, KINESIS_WRITE_BYTES_PER_SEC, t);
 	}
+	e->in_records++;
+	e->in_bytes += bytes;
 	if (e->next_counter < min_counter)
 		e->next_counter = min_counter;
 	if (e->next_counter >= KINESIS_MAX_COUNTER)
@@ -656,6 +672,8 @@ kinesis_throttle_read_begin(KinesisStream *stream, KinesisShard *shard)
 		kinesis_bucket_has(&e->get_bytes, 0, KINESIS_READ_BYTES_PER_SEC, t);
 	if (ok)
 		kinesis_bucket_take(&e->get_calls, 1, KINESIS_READ_CALLS_PER_SEC, t);
+	else
+		e->read_exceeded++;
 	LWLockRelease(lock);
 	if (!ok)
 		kinesis_throughput_exceeded(stream, shard);
@@ -663,19 +681,24 @@ kinesis_throttle_read_begin(KinesisStream *stream, KinesisShard *shard)
 
 /*
  * kinesis_throttle_read_end
- *		Pay for the bytes a read returned (the bucket may go below zero,
- *		which holds the next reads back).
+ *		After a read: count what it returned and how far behind it was (the
+ *		shard's metrics), and with throughput limits enforced pay for the
+ *		bytes (the bucket may go below zero, which holds the next reads
+ *		back).
  */
 void
-kinesis_throttle_read_end(KinesisStream *stream, KinesisShard *shard, int64 bytes)
+kinesis_throttle_read_end(KinesisStream *stream, KinesisShard *shard, int64 records,
+						  int64 bytes, int64 millis_behind)
 {
 	LWLock	   *lock;
 	InflightEntry *e;
 
-	if (!kinesis_enforce_throughput || bytes == 0)
-		return;
 	e = lock_entry(stream, shard, LW_EXCLUSIVE, &lock);
-	kinesis_bucket_take(&e->get_bytes, bytes, KINESIS_READ_BYTES_PER_SEC, GetCurrentTimestamp());
+	e->out_records += records;
+	e->out_bytes += bytes;
+	e->iterator_age_ms = millis_behind;
+	if (kinesis_enforce_throughput && bytes > 0)
+		kinesis_bucket_take(&e->get_bytes, bytes, KINESIS_READ_BYTES_PER_SEC, GetCurrentTimestamp());
 	LWLockRelease(lock);
 }
 
@@ -759,4 +782,89 @@ kinesis_inflight_stats(PG_FUNCTION_ARGS)
 	}
 	LWLockRelease(inflight_shared->map_lock);
 	return (Datum) 0;
+}
+
+/*
+ * kinesis._shard_metrics()
+ *		One row per tracked shard of this database: the CloudWatch shard
+ *		metrics counted on the hot path since the shard's shared entry was
+ *		made (server start, or the entry's reuse): incoming and outgoing
+ *		records and bytes, puts and reads refused by the throughput limits,
+ *		and the iterator age of the latest read.
+ */
+Datum
+kinesis_shard_metrics(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	HASH_SEQ_STATUS status;
+	InflightEntry *e;
+
+	kinesis_require_preload();
+	InitMaterializedSRF(fcinfo, 0);
+	LWLockAcquire(inflight_shared->map_lock, LW_SHARED);
+	hash_seq_init(&status, inflight_hash);
+	while ((e = hash_seq_search(&status)) != NULL)
+	{
+		Datum		values[9];
+		bool		nulls[9] = {false, false, false, false, false, false, false, false, false};
+		LWLock	   *lock = partition_lock(&e->key);
+
+		if (e->key.dboid != MyDatabaseId)
+			continue;
+		LWLockAcquire(lock, LW_SHARED);
+		values[0] = Int32GetDatum(e->key.stream_id);
+		values[1] = Int32GetDatum(e->key.shard_index);
+		values[2] = Int64GetDatum((int64) e->in_records);
+		values[3] = Int64GetDatum((int64) e->in_bytes);
+		values[4] = Int64GetDatum((int64) e->out_records);
+		values[5] = Int64GetDatum((int64) e->out_bytes);
+		values[6] = Int64GetDatum((int64) e->write_exceeded);
+		values[7] = Int64GetDatum((int64) e->read_exceeded);
+		values[8] = Int64GetDatum(e->iterator_age_ms);
+		LWLockRelease(lock);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	LWLockRelease(inflight_shared->map_lock);
+	return (Datum) 0;
+}
+
+/*
+ * kinesis._forget_streams(stream_id)
+ *		Remove this database's entries of a stream (NULL: of every stream)
+ *		when the stream goes: its id may be used again (after DROP and
+ *		CREATE EXTENSION), and a new stream must not inherit its counters,
+ *		buckets or metrics.  The caller holds the stream lock exclusively,
+ *		so nothing is in flight; an entry that is busy anyway is kept (it
+ *		is only a cache, rebuilt from storage when needed).
+ */
+Datum
+kinesis_forget_stream(PG_FUNCTION_ARGS)
+{
+	bool		all = PG_ARGISNULL(0);
+	int32		stream_id = all ? 0 : PG_GETARG_INT32(0);
+	HASH_SEQ_STATUS status;
+	InflightEntry *e;
+
+	kinesis_require_preload();
+	LWLockAcquire(inflight_shared->map_lock, LW_EXCLUSIVE);
+	hash_seq_init(&status, inflight_hash);
+	while ((e = hash_seq_search(&status)) != NULL)
+	{
+		LWLock	   *lock;
+		InflightKey key;
+
+		if (e->key.dboid != MyDatabaseId || (!all && e->key.stream_id != stream_id))
+			continue;
+		lock = partition_lock(&e->key);
+		LWLockAcquire(lock, LW_EXCLUSIVE);
+		key = e->key;
+		if (e->ninflight == 0)
+		{
+			hash_search(inflight_hash, &key, HASH_REMOVE, NULL);
+			pg_atomic_fetch_add_u64(&inflight_shared->recycled, 1);
+		}
+		LWLockRelease(lock);
+	}
+	LWLockRelease(inflight_shared->map_lock);
+	PG_RETURN_VOID();
 }

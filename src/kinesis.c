@@ -37,6 +37,7 @@ static int	kinesis_create_delay = 0;
 static int	kinesis_delete_delay = 0;
 static int	kinesis_update_delay = 0;
 static int	kinesis_consumer_delay = 0;
+static int	kinesis_metrics_retention = 24 * 3600;
 static int	kinesis_max_scalings = 10;
 static int	kinesis_maintenance_lock_timeout = 100;
 
@@ -145,6 +146,16 @@ _PG_init(void)
 							0, 3600 * 1000,
 							PGC_SUSET,
 							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("kinesis.metrics_retention",
+							"How long the per-minute metrics history is kept.",
+							NULL,
+							&kinesis_metrics_retention,
+							24 * 3600,
+							60, 400 * 24 * 3600,
+							PGC_SUSET,
+							GUC_UNIT_S,
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("kinesis.max_scalings_per_day",

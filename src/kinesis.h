@@ -227,7 +227,8 @@ extern void kinesis_throughput_exceeded(KinesisStream *stream, KinesisShard *sha
 			pg_attribute_noreturn();
 extern char *kinesis_throughput_message(KinesisStream *stream, KinesisShard *shard);
 extern void kinesis_throttle_read_begin(KinesisStream *stream, KinesisShard *shard);
-extern void kinesis_throttle_read_end(KinesisStream *stream, KinesisShard *shard, int64 bytes);
+extern void kinesis_throttle_read_end(KinesisStream *stream, KinesisShard *shard, int64 records,
+									  int64 bytes, int64 millis_behind);
 
 /* ------------------------------------------------------------------------
  * iterator.c: opaque, authenticated shard iterators

@@ -107,6 +107,30 @@ CREATE TABLE kinesis.checkpoints (
 COMMENT ON TABLE kinesis.checkpoints IS
     'Where each registered consumer has got to in each shard: the sequence number of the last record it processed (kinesis.checkpoint()), written in the consumer''s own transaction.';
 
+CREATE TABLE kinesis.metrics_history (
+    minute      timestamptz NOT NULL,
+    stream_id   integer NOT NULL
+        REFERENCES kinesis.stream_meta (stream_id) ON DELETE CASCADE,
+    shard_index integer NOT NULL,       -- -1: the stream as a whole
+    metric      text NOT NULL,
+    value       bigint NOT NULL,
+    PRIMARY KEY (stream_id, shard_index, metric, minute)
+);
+COMMENT ON TABLE kinesis.metrics_history IS
+    'Per-minute metrics rolled up by maintenance from the counters in shared memory: stream totals (shard_index -1) always, shard-level rows for the metrics enhanced monitoring is on for. Sums per minute, except IteratorAgeMilliseconds (the latest value). Kept for kinesis.metrics_retention.';
+
+CREATE TABLE kinesis.metrics_snapshot (
+    stream_id   integer NOT NULL
+        REFERENCES kinesis.stream_meta (stream_id) ON DELETE CASCADE,
+    shard_index integer NOT NULL,
+    metric      text NOT NULL,
+    value       bigint NOT NULL,
+    taken_at    timestamptz NOT NULL,
+    PRIMARY KEY (stream_id, shard_index, metric)
+);
+COMMENT ON TABLE kinesis.metrics_snapshot IS
+    'The shared-memory counters as maintenance last read them, to turn them into per-minute amounts (a counter that went down was reset by a restart).';
+
 CREATE TABLE kinesis.maintenance_status (
     stream_id   integer NOT NULL,
     stream_name text NOT NULL,

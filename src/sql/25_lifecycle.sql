@@ -574,6 +574,14 @@ AS $$
              ORDER BY b.bucket OFFSET 1 LIMIT 1)
            < kinesis._now() - make_interval(hours => s.retention_period_hours)
     UNION ALL
+    -- metrics, once a minute
+    SELECT s.stream_id, 'metrics'
+      FROM kinesis.stream_meta s
+     WHERE s.stream_status IN ('ACTIVE', 'UPDATING')
+       AND coalesce((SELECT m.last_run FROM kinesis.maintenance_status m
+                      WHERE m.stream_id = s.stream_id AND m.task = 'metrics'),
+                    '-infinity') < date_trunc('minute', clock_timestamp())
+    UNION ALL
     -- consumers to make ACTIVE or to remove
     SELECT DISTINCT c.stream_id, 'consumers'
       FROM kinesis.consumers c
@@ -581,7 +589,7 @@ AS $$
     ORDER BY 1, 2
 $$;
 COMMENT ON FUNCTION kinesis._due_tasks() IS
-    'Internal: the maintenance tasks due now: create, delete, reshard (transitions whose delay has passed), rotate (start a new bucket), trim (drop the oldest bucket), consumers (registrations and deregistrations to finish).';
+    'Internal: the maintenance tasks due now: create, delete, reshard (transitions whose delay has passed), rotate (start a new bucket), trim (drop the oldest bucket), consumers (registrations and deregistrations to finish), metrics (the per-minute roll-up).';
 
 CREATE FUNCTION kinesis._task_create(sid integer, OUT outcome text, OUT detail text)
 LANGUAGE plpgsql VOLATILE
@@ -643,6 +651,9 @@ BEGIN
         EXECUTE format('DROP TABLE %s', kinesis._bucket_table(sid, b));
     END LOOP;
     DELETE FROM kinesis.stream_meta m WHERE m.stream_id = sid;
+    -- its id may come back (after DROP and CREATE EXTENSION): forget its
+    -- counters, buckets and metrics in shared memory
+    PERFORM kinesis._forget_streams(sid);
     outcome := 'done';
     detail := 'stream removed';
 END
@@ -822,6 +833,7 @@ BEGIN
             WHEN 'rotate' THEN SELECT * INTO o, d FROM kinesis._task_rotate(stream_id);
             WHEN 'trim' THEN SELECT * INTO o, d FROM kinesis._task_trim(stream_id);
             WHEN 'consumers' THEN SELECT * INTO o, d FROM kinesis._task_consumers(stream_id);
+            WHEN 'metrics' THEN SELECT * INTO o, d FROM kinesis._task_metrics(stream_id);
             ELSE RAISE EXCEPTION 'unknown maintenance task %', task;
         END CASE;
     EXCEPTION
@@ -902,6 +914,13 @@ $$;
 COMMENT ON FUNCTION kinesis.wait_for_stream(text, text, interval) IS
     'Waits until the stream has the given status (NULL: until it is gone), polling, or raises after timeout. Needs the maintenance worker (or another session running kinesis.run_maintenance()); call it outside a REPEATABLE READ transaction.';
 
+CREATE FUNCTION kinesis._forget_streams(stream_id integer)
+RETURNS void
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'kinesis_forget_stream';
+COMMENT ON FUNCTION kinesis._forget_streams(integer) IS
+    'Internal: drop a removed stream''s entries (NULL: every stream''s) from the shared in-flight table, so that a stream given the same id later starts afresh.';
+
 CREATE FUNCTION kinesis._drop_bucket_tables()
 RETURNS void
 LANGUAGE plpgsql VOLATILE
@@ -910,10 +929,11 @@ AS $$
 DECLARE
     b record;
 BEGIN
+    PERFORM kinesis._forget_streams(NULL);
     FOR b IN SELECT k.stream_id, k.bucket FROM kinesis.buckets k LOOP
         EXECUTE format('DROP TABLE IF EXISTS %s', kinesis._bucket_table(b.stream_id, b.bucket));
     END LOOP;
 END
 $$;
 COMMENT ON FUNCTION kinesis._drop_bucket_tables() IS
-    'Internal: drop every bucket table; DROP EXTENSION kinesis calls it first, so that it needs no CASCADE.';
+    'Internal: drop every bucket table and forget every stream''s shared entries; DROP EXTENSION kinesis calls it first, so that it needs no CASCADE and a re-created extension starts afresh.';

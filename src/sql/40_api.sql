@@ -879,6 +879,32 @@ $$;
 COMMENT ON FUNCTION kinesis._api_list_stream_consumers(jsonb) IS
     'Internal: ListStreamConsumers for kinesis.api().';
 
+CREATE FUNCTION kinesis._api_change_monitoring(request jsonb, enable boolean)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    metrics jsonb := kinesis._api_value(request -> 'ShardLevelMetrics', 'List');
+    stream_name text := kinesis._api_string(request, 'StreamName');
+    m jsonb;
+    r kinesis.enhanced_monitoring_output;
+BEGIN
+    FOR m IN SELECT e FROM jsonb_array_elements(coalesce(metrics, '[]')) e LOOP
+        PERFORM kinesis._api_value(m, 'String');
+    END LOOP;
+    r := kinesis._change_monitoring(stream_name,
+             CASE WHEN metrics IS NULL THEN NULL
+                  ELSE ARRAY(SELECT e #>> '{}' FROM jsonb_array_elements(metrics) e) END, enable);
+    RETURN jsonb_build_object('StreamName', r.stream_name,
+                              'CurrentShardLevelMetrics', to_jsonb(r.current_shard_level_metrics),
+                              'DesiredShardLevelMetrics', to_jsonb(r.desired_shard_level_metrics),
+                              'StreamARN', r.stream_arn);
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_change_monitoring(jsonb, boolean) IS
+    'Internal: EnableEnhancedMonitoring and DisableEnhancedMonitoring for kinesis.api().';
+
 -- ---------------------------------------------------------------------
 -- The dispatcher
 -- ---------------------------------------------------------------------
@@ -922,6 +948,10 @@ BEGIN
             response := kinesis._api_get_shard_iterator(kinesis._api_body(request));
         WHEN 'GetRecords' THEN
             response := kinesis._api_get_records(kinesis._api_body(request));
+        WHEN 'EnableEnhancedMonitoring' THEN
+            response := kinesis._api_change_monitoring(kinesis._api_body(request), true);
+        WHEN 'DisableEnhancedMonitoring' THEN
+            response := kinesis._api_change_monitoring(kinesis._api_body(request), false);
         WHEN 'RegisterStreamConsumer' THEN
             response := kinesis._api_register_stream_consumer(kinesis._api_body(request));
         WHEN 'DeregisterStreamConsumer' THEN
