@@ -612,6 +612,23 @@ kinesis_allocate_seq(KinesisStream *stream, KinesisShard *shard,
 }
 
 /*
+ * entry_watermark
+ *		The lowest counter in flight in the entry, or its next counter if
+ *		none is.  Caller holds the entry's partition lock.
+ */
+static int64
+entry_watermark(InflightEntry *e)
+{
+	int64		w = e->next_counter;
+	int			i;
+
+	for (i = 0; i < MaxBackends && e->ninflight > 0; i++)
+		if (e->slots[i] != 0 && e->slots[i] < w)
+			w = e->slots[i];
+	return w;
+}
+
+/*
  * kinesis_watermark
  *		The first counter of the shard that may still be uncommitted: every
  *		record below it is final.  The caller must take its scan snapshot
@@ -637,15 +654,7 @@ kinesis_watermark(KinesisStream *stream, KinesisShard *shard)
 				 errhint("Read from the primary.")));
 
 	e = lock_entry(stream, shard, LW_SHARED, &lock);
-	w = e->next_counter;
-	if (e->ninflight > 0)
-	{
-		int			i;
-
-		for (i = 0; i < MaxBackends; i++)
-			if (e->slots[i] != 0 && e->slots[i] < w)
-				w = e->slots[i];
-	}
+	w = entry_watermark(e);
 	LWLockRelease(lock);
 	return w;
 }
@@ -741,47 +750,78 @@ kinesis_shard_last_counter(PG_FUNCTION_ARGS)
 }
 
 /*
- * kinesis.inflight()
- *		One row per tracked shard of this database: stream_id, shard_index,
- *		next counter and number of transactions with puts in flight.  For
- *		monitoring and tests.
+ * EntryRowFn: fills one SRF row from an entry, under its partition lock.
  */
-Datum
-kinesis_inflight_stats(PG_FUNCTION_ARGS)
+typedef void (*EntryRowFn) (InflightEntry *e, Datum *values);
+
+/*
+ * entries_srf
+ *		Return one row per tracked shard of this database, made by row().
+ *		Every column is not null.
+ */
+static Datum
+entries_srf(FunctionCallInfo fcinfo, EntryRowFn row)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	HASH_SEQ_STATUS status;
 	InflightEntry *e;
+	Datum		values[16];
+	bool		nulls[16] = {0};
 
 	kinesis_require_preload();
 	InitMaterializedSRF(fcinfo, 0);
+	Assert(rsinfo->setDesc->natts <= lengthof(values));
 	LWLockAcquire(inflight_shared->map_lock, LW_SHARED);
 	hash_seq_init(&status, inflight_hash);
 	while ((e = hash_seq_search(&status)) != NULL)
 	{
-		Datum		values[5];
-		bool		nulls[5] = {false, false, false, false, false};
 		LWLock	   *lock = partition_lock(&e->key);
-		int64		w;
-		int			i;
 
 		if (e->key.dboid != MyDatabaseId)
 			continue;			/* another database's streams */
 		LWLockAcquire(lock, LW_SHARED);
-		values[0] = Int32GetDatum(e->key.stream_id);
-		values[1] = Int32GetDatum(e->key.shard_index);
-		values[2] = Int64GetDatum(e->next_counter);
-		values[3] = Int32GetDatum(e->ninflight);
-		w = e->next_counter;
-		for (i = 0; i < MaxBackends && e->ninflight > 0; i++)
-			if (e->slots[i] != 0 && e->slots[i] < w)
-				w = e->slots[i];
-		values[4] = Int64GetDatum(w);
+		row(e, values);
 		LWLockRelease(lock);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	LWLockRelease(inflight_shared->map_lock);
 	return (Datum) 0;
+}
+
+static void
+inflight_row(InflightEntry *e, Datum *values)
+{
+	values[0] = Int32GetDatum(e->key.stream_id);
+	values[1] = Int32GetDatum(e->key.shard_index);
+	values[2] = Int64GetDatum(e->next_counter);
+	values[3] = Int32GetDatum(e->ninflight);
+	values[4] = Int64GetDatum(entry_watermark(e));
+}
+
+/*
+ * kinesis.inflight()
+ *		One row per tracked shard of this database: stream_id, shard_index,
+ *		next counter, number of transactions with puts in flight and the
+ *		watermark.  For monitoring and tests.
+ */
+Datum
+kinesis_inflight_stats(PG_FUNCTION_ARGS)
+{
+	return entries_srf(fcinfo, inflight_row);
+}
+
+static void
+metrics_row(InflightEntry *e, Datum *values)
+{
+	values[0] = Int32GetDatum(e->key.stream_id);
+	values[1] = Int32GetDatum(e->key.shard_index);
+	values[2] = Int64GetDatum((int64) e->in_records);
+	values[3] = Int64GetDatum((int64) e->in_bytes);
+	values[4] = Int64GetDatum((int64) e->out_records);
+	values[5] = Int64GetDatum((int64) e->out_bytes);
+	values[6] = Int64GetDatum((int64) e->write_exceeded);
+	values[7] = Int64GetDatum((int64) e->read_exceeded);
+	values[8] = Int64GetDatum(e->iterator_age_ms);
 }
 
 /*
@@ -795,37 +835,7 @@ kinesis_inflight_stats(PG_FUNCTION_ARGS)
 Datum
 kinesis_shard_metrics(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	HASH_SEQ_STATUS status;
-	InflightEntry *e;
-
-	kinesis_require_preload();
-	InitMaterializedSRF(fcinfo, 0);
-	LWLockAcquire(inflight_shared->map_lock, LW_SHARED);
-	hash_seq_init(&status, inflight_hash);
-	while ((e = hash_seq_search(&status)) != NULL)
-	{
-		Datum		values[9];
-		bool		nulls[9] = {false, false, false, false, false, false, false, false, false};
-		LWLock	   *lock = partition_lock(&e->key);
-
-		if (e->key.dboid != MyDatabaseId)
-			continue;
-		LWLockAcquire(lock, LW_SHARED);
-		values[0] = Int32GetDatum(e->key.stream_id);
-		values[1] = Int32GetDatum(e->key.shard_index);
-		values[2] = Int64GetDatum((int64) e->in_records);
-		values[3] = Int64GetDatum((int64) e->in_bytes);
-		values[4] = Int64GetDatum((int64) e->out_records);
-		values[5] = Int64GetDatum((int64) e->out_bytes);
-		values[6] = Int64GetDatum((int64) e->write_exceeded);
-		values[7] = Int64GetDatum((int64) e->read_exceeded);
-		values[8] = Int64GetDatum(e->iterator_age_ms);
-		LWLockRelease(lock);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	LWLockRelease(inflight_shared->map_lock);
-	return (Datum) 0;
+	return entries_srf(fcinfo, metrics_row);
 }
 
 /*

@@ -210,7 +210,7 @@ COMMENT ON FUNCTION kinesis._child_shards(integer, integer) IS
 -- ---------------------------------------------------------------------
 -- Resharding requests
 -- ---------------------------------------------------------------------
-CREATE FUNCTION kinesis._active_stream(stream_name text)
+CREATE FUNCTION kinesis._active_stream(stream_name text, or_updating boolean DEFAULT false)
 RETURNS kinesis.stream_meta
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -222,7 +222,7 @@ BEGIN
     IF NOT FOUND THEN
         PERFORM kinesis._stream_not_found(stream_name);
     END IF;
-    IF s.stream_status <> 'ACTIVE' THEN
+    IF s.stream_status <> 'ACTIVE' AND NOT (or_updating AND s.stream_status = 'UPDATING') THEN
         PERFORM kinesis._raise('ResourceInUseException',
             format('Stream %s under account %s not ACTIVE, instead in state %s',
                    stream_name, current_setting('kinesis.account_id'), s.stream_status));
@@ -230,8 +230,8 @@ BEGIN
     RETURN s;
 END
 $$;
-COMMENT ON FUNCTION kinesis._active_stream(text) IS
-    'Internal: the stream row, locked, for an operation that needs it ACTIVE (ResourceNotFoundException or ResourceInUseException otherwise).';
+COMMENT ON FUNCTION kinesis._active_stream(text, boolean) IS
+    'Internal: the stream row, locked, for an operation that needs it ACTIVE (or UPDATING, if or_updating): ResourceNotFoundException or ResourceInUseException otherwise.';
 
 CREATE FUNCTION kinesis._open_shard_for_reshard(s kinesis.stream_meta, shard_id text)
 RETURNS kinesis.shard_meta

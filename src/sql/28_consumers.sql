@@ -177,14 +177,8 @@ BEGIN
     PERFORM kinesis._raise_validation(
         kinesis._validate_stream_name(consumer_name, 'consumerName')
         || kinesis._stream_arn_errors(stream_arn, true));
-    s := kinesis._stream_by_arn(stream_arn);
-    IF s.stream_status <> 'ACTIVE' AND s.stream_status <> 'UPDATING' THEN
-        PERFORM kinesis._raise('ResourceInUseException',
-            format('Stream %s under account %s not ACTIVE, instead in state %s',
-                   s.stream_name, current_setting('kinesis.account_id'), s.stream_status));
-    END IF;
-    -- one registration at a time per stream, so the limits hold
-    PERFORM 1 FROM kinesis.stream_meta m WHERE m.stream_id = s.stream_id FOR UPDATE;
+    -- locked: one registration at a time per stream, so the limits hold
+    s := kinesis._active_stream((kinesis._stream_by_arn(stream_arn)).stream_name, true);
     IF EXISTS (SELECT 1 FROM kinesis.consumers c
                 WHERE c.stream_id = s.stream_id AND c.consumer_name = register_stream_consumer.consumer_name) THEN
         PERFORM kinesis._raise('ResourceInUseException',
