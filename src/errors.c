@@ -42,6 +42,12 @@ static const KinesisExceptionInfo kinesis_exceptions[KX_NUM_EXCEPTIONS] = {
 	{"AccessDeniedException", "KN010"},
 	{"SerializationException", "KN011"},
 	{"UnknownOperationException", "KN012"},
+	{"KMSDisabledException", "KN013"},
+	{"KMSInvalidStateException", "KN014"},
+	{"KMSAccessDeniedException", "KN015"},
+	{"KMSNotFoundException", "KN016"},
+	{"KMSOptInRequired", "KN017"},
+	{"KMSThrottlingException", "KN018"},
 };
 
 PG_FUNCTION_INFO_V1(kinesis_raise_sql);

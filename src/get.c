@@ -606,7 +606,9 @@ get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 	int32		next_hint;
 	bool		caught_up = true;
 	TimestampTz last_arrival = 0;
-	Datum		enc_text;
+	Datum		plain_text;
+	Datum		kms_text;
+	KinesisKmsKey *key = NULL;
 	KinesisSeqFormatter seqfmt = {0};
 	char		seqbuf[VARHDRSZ + 64];
 
@@ -623,7 +625,8 @@ get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 	if (shard == NULL || strcmp(stream->status, "DELETING") == 0)
 		kinesis_raise(KX_RESOURCE_NOT_FOUND, "Shard %s in stream %s under account %s does not exist",
 					  kinesis_shard_id(it.shard_index), it.stream_name, kinesis_account_id);
-	enc_text = PointerGetDatum(cstring_to_text(stream->kms ? "KMS" : "NONE"));
+	plain_text = PointerGetDatum(cstring_to_text("NONE"));
+	kms_text = PointerGetDatum(cstring_to_text("KMS"));
 	kinesis_throttle_read_begin(stream, shard);
 
 	/* the watermark first, then the snapshot: see the file header */
@@ -645,6 +648,8 @@ get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 		Datum		pk;
 		Datum		data;
 		int64		size;
+		Datum		key_ref;
+		bool		plaintext;
 		Datum		rv[5];
 
 		CHECK_FOR_INTERRUPTS();
@@ -665,6 +670,15 @@ get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 		}
 		pk = PointerGetDatum(PG_DETOAST_DATUM_PACKED(slot_getattr(ss.slot, 5, &isnull)));
 		data = PointerGetDatum(PG_DETOAST_DATUM_PACKED(slot_getattr(ss.slot, 6, &isnull)));
+		key_ref = slot_getattr(ss.slot, 7, &plaintext);
+		if (!plaintext)
+		{
+			/* stored encrypted (kms.c): readers get the data */
+			if (key == NULL || key->key_ref != DatumGetInt32(key_ref))
+				key = kinesis_kms_key(DatumGetInt32(key_ref), stream->name);
+			data = PointerGetDatum(kinesis_kms_decrypt(key, shard->shard_index, counter,
+													   (bytea *) DatumGetPointer(data)));
+		}
 		size = VARSIZE_ANY_EXHDR(DatumGetPointer(data)) + VARSIZE_ANY_EXHDR(DatumGetPointer(pk));
 		if (call->nrecs > 0 && bytes + size > MAX_GET_RECORDS_BYTES)
 		{
@@ -681,8 +695,10 @@ get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 		rv[1] = TimestampTzGetDatum(arrival);
 		rv[2] = data;
 		rv[3] = pk;
-		rv[4] = enc_text;
+		rv[4] = plaintext ? plain_text : kms_text;
 		call->emit(call, rv);
+		if (!plaintext)
+			pfree(DatumGetPointer(data));	/* emit copied it */
 		call->nrecs++;
 		next_position = counter + 1;
 		next_hint = ss.bucket;

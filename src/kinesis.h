@@ -41,6 +41,12 @@ typedef enum KinesisException
 	KX_ACCESS_DENIED,
 	KX_SERIALIZATION,
 	KX_UNKNOWN_OPERATION,
+	KX_KMS_DISABLED,
+	KX_KMS_INVALID_STATE,
+	KX_KMS_ACCESS_DENIED,
+	KX_KMS_NOT_FOUND,
+	KX_KMS_OPT_IN_REQUIRED,
+	KX_KMS_THROTTLING,
 	KX_NUM_EXCEPTIONS
 } KinesisException;
 
@@ -171,6 +177,7 @@ typedef struct KinesisStream
 	TimestampTz expired_before; /* never return records older (a retention
 								 * increase does not revive them) */
 	bool		kms;			/* encryption_type = 'KMS' */
+	int32		kms_key_ref;	/* its key in kinesis.kms_key_store, or 0 */
 	int			nshards;
 	KinesisShard *shards;		/* sorted by shard_index */
 	int			nopen;
@@ -248,6 +255,26 @@ typedef struct KinesisIterator
 
 extern char *kinesis_iterator_encode(const KinesisIterator *it);
 extern void kinesis_iterator_decode(const char *token, KinesisIterator *it);
+
+/* ------------------------------------------------------------------------
+ * kms.c: the local key store and record encryption at rest
+ * ------------------------------------------------------------------------
+ */
+typedef struct KinesisKmsKey
+{
+	int32		key_ref;
+	bool		enabled;
+	char		key_id[37];		/* the key's GUID */
+	uint8		enc_key[32];	/* AES-256 */
+	uint8		mac_key[32];	/* HMAC-SHA256 */
+	bytea	   *enc_key_bytea;	/* enc_key as pgcrypto takes it */
+} KinesisKmsKey;
+
+extern KinesisKmsKey *kinesis_kms_key(int32 key_ref, const char *stream_name);
+extern bytea *kinesis_kms_encrypt(KinesisKmsKey *key, int32 shard_index, int64 counter,
+								  bytea *plain);
+extern bytea *kinesis_kms_decrypt(KinesisKmsKey *key, int32 shard_index, int64 counter,
+								  bytea *stored);
 
 /* ------------------------------------------------------------------------
  * worker.c: the maintenance launcher and per-database workers

@@ -270,7 +270,8 @@ shardmap_load(bool by_id, const char *name, int32 stream_id)
 		"       h.create_epoch, h.closed_at IS NULL, h.ending_counter, h.seq_floor, "
 		"       h.parent_shard_index, h.adjacent_parent_shard_index, "
 		"       ARRAY(SELECT b.bucket FROM kinesis.buckets b "
-		"              WHERE b.stream_id = s.stream_id ORDER BY b.bucket) "
+		"              WHERE b.stream_id = s.stream_id ORDER BY b.bucket), "
+		"       s.kms_key_ref "
 		"  FROM kinesis.stream_meta s "
 		"  LEFT JOIN kinesis.shard_meta h ON h.stream_id = s.stream_id "
 		" WHERE %s";
@@ -330,6 +331,9 @@ shardmap_load(bool by_id, const char *name, int32 stream_id)
 			strlcpy(stream->status, SPI_getvalue(tup, desc, 3), sizeof(stream->status));
 			stream->retention_hours = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
 			stream->kms = strcmp(SPI_getvalue(tup, desc, 5), "KMS") == 0;
+			stream->kms_key_ref = DatumGetInt32(SPI_getbinval(tup, desc, 17, &isnull));
+			if (isnull)
+				stream->kms_key_ref = 0;
 			stream->expired_before = DatumGetTimestampTz(SPI_getbinval(tup, desc, 6, &isnull));
 			if (isnull)
 				stream->expired_before = DT_NOBEGIN;

@@ -552,7 +552,8 @@ AS $$
     SELECT s.stream_id,
            CASE s.stream_status WHEN 'CREATING' THEN 'create'
                                 WHEN 'DELETING' THEN 'delete'
-                                ELSE 'reshard' END
+                                ELSE CASE WHEN s.pending ->> 'op' IN ('start_encryption', 'stop_encryption')
+                                          THEN 'encryption' ELSE 'reshard' END END
       FROM kinesis.stream_meta s
      WHERE s.stream_status IN ('CREATING', 'DELETING', 'UPDATING')
        AND s.pending IS NOT NULL
@@ -589,7 +590,7 @@ AS $$
     ORDER BY 1, 2
 $$;
 COMMENT ON FUNCTION kinesis._due_tasks() IS
-    'Internal: the maintenance tasks due now: create, delete, reshard (transitions whose delay has passed), rotate (start a new bucket), trim (drop the oldest bucket), consumers (registrations and deregistrations to finish), metrics (the per-minute roll-up).';
+    'Internal: the maintenance tasks due now: create, delete, reshard, encryption (transitions whose delay has passed), rotate (start a new bucket), trim (drop the oldest bucket), consumers (registrations and deregistrations to finish), metrics (the per-minute roll-up).';
 
 CREATE FUNCTION kinesis._task_create(sid integer, OUT outcome text, OUT detail text)
 LANGUAGE plpgsql VOLATILE
@@ -830,6 +831,7 @@ BEGIN
             WHEN 'create' THEN SELECT * INTO o, d FROM kinesis._task_create(stream_id);
             WHEN 'delete' THEN SELECT * INTO o, d FROM kinesis._task_delete(stream_id);
             WHEN 'reshard' THEN SELECT * INTO o, d FROM kinesis._task_reshard(stream_id);
+            WHEN 'encryption' THEN SELECT * INTO o, d FROM kinesis._task_encryption(stream_id);
             WHEN 'rotate' THEN SELECT * INTO o, d FROM kinesis._task_rotate(stream_id);
             WHEN 'trim' THEN SELECT * INTO o, d FROM kinesis._task_trim(stream_id);
             WHEN 'consumers' THEN SELECT * INTO o, d FROM kinesis._task_consumers(stream_id);

@@ -49,14 +49,15 @@ SELECT s.stream_name,
                                       floor(extract(epoch FROM r.arrival))::bigint) AS sequence_number,
        r.arrival AS approximate_arrival_timestamp,
        r.partition_key,
-       r.data
+       kinesis._kms_decrypt(s.stream_name, r.key_ref, r.shard_index, r.seq, r.data) AS data,
+       CASE WHEN r.key_ref IS NULL THEN 'NONE' ELSE 'KMS' END AS encryption_type
   FROM kinesis.records r
   JOIN kinesis.stream_meta s ON s.stream_id = r.stream_id
   JOIN kinesis.shard_meta h ON h.stream_id = r.stream_id AND h.shard_index = r.shard_index
  WHERE r.arrival >= kinesis._now() - make_interval(hours => s.retention_period_hours)
    AND r.arrival >= coalesce(s.expired_before, '-infinity');
 COMMENT ON VIEW kinesis.stream_records IS
-    'Ad-hoc inspection of the records of every stream within its retention period, with the sequence numbers GetRecords reports. It shows what the caller''s snapshot sees: the caller''s own uncommitted puts are included, and records of transactions still in flight elsewhere are not, so it can show gaps that later fill in below records already listed. Consumers read with kinesis.get_shard_iterator() and kinesis.get_records(), which never skip a record that commits later; order by sequence_number (compared as numeric) within a shard.';
+    'Ad-hoc inspection of the records of every stream within its retention period, with the sequence numbers GetRecords reports. It shows what the caller''s snapshot sees: the caller''s own uncommitted puts are included, and records of transactions still in flight elsewhere are not, so it can show gaps that later fill in below records already listed. Consumers read with kinesis.get_shard_iterator() and kinesis.get_records(), which never skip a record that commits later; order by sequence_number (compared as numeric) within a shard. data is decrypted for records stored encrypted (encryption_type KMS), so the view is not readable by PUBLIC.';
 
 CREATE VIEW kinesis.maintenance AS
 SELECT m.stream_name,
@@ -69,6 +70,6 @@ SELECT m.stream_name,
   FROM kinesis.maintenance_status m
   LEFT JOIN kinesis.stream_meta s ON s.stream_id = m.stream_id;
 COMMENT ON VIEW kinesis.maintenance IS
-    'What maintenance (the worker or kinesis.run_maintenance()) last did per stream and task (create, delete, reshard, rotate, trim): when, with what outcome (done, nothing to do, skipped, error) and why; plus the stream''s status now and any transition still pending (a deleted stream''s rows remain, with NULL status).';
+    'What maintenance (the worker or kinesis.run_maintenance()) last did per stream and task (create, delete, reshard, encryption, rotate, trim, consumers, metrics): when, with what outcome (done, nothing to do, skipped, error) and why; plus the stream''s status now and any transition still pending (a deleted stream''s rows remain, with NULL status).';
 
-GRANT SELECT ON kinesis.streams, kinesis.shards, kinesis.stream_records, kinesis.maintenance TO PUBLIC;
+GRANT SELECT ON kinesis.streams, kinesis.shards, kinesis.maintenance TO PUBLIC;

@@ -905,6 +905,23 @@ $$;
 COMMENT ON FUNCTION kinesis._api_change_monitoring(jsonb, boolean) IS
     'Internal: EnableEnhancedMonitoring and DisableEnhancedMonitoring for kinesis.api().';
 
+CREATE FUNCTION kinesis._api_change_encryption(request jsonb, start boolean)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    encryption_type text := kinesis._api_string(request, 'EncryptionType');
+    key_id text := kinesis._api_string(request, 'KeyId');
+    stream_name text := kinesis._api_string(request, 'StreamName');
+BEGIN
+    PERFORM kinesis._change_encryption(stream_name, encryption_type, key_id, start);
+    RETURN '{}';
+END
+$$;
+COMMENT ON FUNCTION kinesis._api_change_encryption(jsonb, boolean) IS
+    'Internal: StartStreamEncryption and StopStreamEncryption for kinesis.api().';
+
 -- ---------------------------------------------------------------------
 -- The dispatcher
 -- ---------------------------------------------------------------------
@@ -976,6 +993,10 @@ BEGIN
             response := kinesis._api_change_retention(kinesis._api_body(request), true);
         WHEN 'DecreaseStreamRetentionPeriod' THEN
             response := kinesis._api_change_retention(kinesis._api_body(request), false);
+        WHEN 'StartStreamEncryption' THEN
+            response := kinesis._api_change_encryption(kinesis._api_body(request), true);
+        WHEN 'StopStreamEncryption' THEN
+            response := kinesis._api_change_encryption(kinesis._api_body(request), false);
         ELSE
             PERFORM kinesis._raise('UnknownOperationException', '');
     END CASE;

@@ -4,7 +4,8 @@
 # kinesis.worker, is started again after it is terminated or crashes, and
 # finishes a transition that a crash interrupted; it leaves databases
 # without the extension alone and does not block DROP DATABASE; the
-# kinesis.*_stream_delay settings hold a transition back.
+# kinesis.*_stream_delay settings hold a transition back; encryption
+# changes go UPDATING -> ACTIVE through it too.
 #
 # Every wait is a poll with the suite's timeout: the tests assert that
 # things happen, never how fast.  When a short-lived worker (the probe the
@@ -338,6 +339,49 @@ SKIP:
 	is(resharded_after_restart('r'), 't', 'the scaling was carried out after the restart');
 	is(open_lineage('r'), '2<0,3<0,4<1,5<1', 'each of the two shards is split in two');
 	is(lineage_valid('r'), 't', 'with valid hash ranges and lineage');
+}
+
+# 4c. StartStreamEncryption pending, immediate shutdown: the switch is
+#     carried out after the restart; records put before it stay in
+#     plaintext, records put after it are stored encrypted, and both read
+#     back.  Then StopStreamEncryption without a delay: the wake-up at
+#     commit carries it out (the nap is an hour).
+$node->safe_psql('db1', q{SELECT kinesis.create_stream('enc', 1)});
+wait_for_status('db1', 'enc', 'ACTIVE', 'stream to encrypt created');
+SKIP:
+{
+	my $pending = delayed_request(
+		q{kinesis.start_stream_encryption('enc', 'KMS', 'alias/aws/kinesis')}, 'enc');
+	skip 'the delayed StartStreamEncryption was not accepted', 9 unless $pending;
+	is($pending, 'UPDATING,start_encryption', 'the stream is UPDATING with encryption pending');
+	is($node->safe_psql('db1', q{SELECT encryption_type FROM kinesis.put_record('enc', 'before', 'k')}),
+		'NONE', 'a put while UPDATING is stored in plaintext');
+	$node->stop('immediate');
+	$node->start;
+	wait_for_workers(['postgres', 'db1'], [], 'the workers start after an immediate shutdown');
+	wait_for_status('db1', 'enc', 'ACTIVE', 'the pending StartStreamEncryption completes after the restart');
+	is($node->safe_psql('db1', q{
+		SELECT outcome = 'done' AND last_run > pg_postmaster_start_time()
+		  FROM kinesis.maintenance WHERE stream_name = 'enc' AND task = 'encryption'}),
+		't', 'the switch was carried out after the restart');
+	is($node->safe_psql('db1', q{SELECT encryption_type FROM kinesis.put_record('enc', 'after', 'k')}),
+		'KMS', 'a put after the switch is encrypted');
+	is($node->safe_psql('db1', q{
+		SELECT string_agg(convert_from(r.data, 'UTF8') || ':' || r.encryption_type, ',')
+		  FROM kinesis.get_records(kinesis.get_shard_iterator('enc', 'shardId-000000000000',
+		                                                     'TRIM_HORIZON')) g,
+		       unnest(g.records) r}),
+		'before:NONE,after:KMS', 'both records read back, each with its own encryption type');
+	is($node->safe_psql('db1', q{
+		SELECT count(*) FROM kinesis.records r JOIN kinesis.stream_meta s USING (stream_id)
+		 WHERE s.stream_name = 'enc' AND position('after'::bytea IN r.data) > 0}),
+		'0', 'the encrypted record is not stored in plaintext');
+	$node->safe_psql('db1',
+		q{SELECT kinesis.stop_stream_encryption('enc', 'KMS', 'alias/aws/kinesis')});
+	ok($node->poll_query_until('db1', q{
+		SELECT stream_status = 'ACTIVE' AND encryption_type = 'NONE'
+		  FROM kinesis.streams WHERE stream_name = 'enc'}),
+		'StopStreamEncryption is carried out by the wake-up at commit');
 }
 
 # ---------------------------------------------------------------------

@@ -1,0 +1,370 @@
+/*-------------------------------------------------------------------------
+ *
+ * kms.c
+ *		The local key store (the extension's stand-in for AWS KMS) as each
+ *		backend sees it, and the encryption of records at rest.
+ *
+ * Keys live in kinesis.kms_key_store, which only superusers can read.  The
+ * data plane reads the table directly with heap calls, not through SQL,
+ * so producers and consumers need no privilege on it (as iterator.c does
+ * with kinesis.secrets); each backend keeps every key in a small cache,
+ * dropped when a statement trigger on the table sends a relcache
+ * invalidation (enabling or disabling a key, adding one).
+ *
+ * A record put while its stream is encrypted is stored as
+ *
+ *		0x01 | IV (16 bytes) | AES-256-CBC(data, PKCS padding) | tag (16 bytes)
+ *
+ * with a fresh random IV per record.  The cipher is pgcrypto's (its
+ * encrypt_iv/decrypt_iv, called in C through the loaded library, so that no
+ * SQL name lookup is involved and a user's search_path cannot interpose);
+ * the tag is HMAC-SHA256 under a second key of the same key material, over
+ * the record's shard index and counter and the IV and ciphertext, so that
+ * a stored ciphertext cannot be altered or moved to another position
+ * without the reader noticing.  The row's key_ref names the key; a NULL
+ * key_ref means plaintext, so a stream can switch back and forth and every
+ * record keeps the form it was written in.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "commands/trigger.h"
+#include "common/hmac.h"
+#include "common/sha2.h"
+#include "fmgr.h"
+#include "port/pg_bswap.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/uuid.h"
+
+#include "kinesis.h"
+
+PG_FUNCTION_INFO_V1(kinesis_kms_new_material);
+PG_FUNCTION_INFO_V1(kinesis_kms_decrypt_sql);
+PG_FUNCTION_INFO_V1(kinesis_kms_invalidate);
+
+#define KMS_FORMAT_V1		0x01
+#define KMS_IV_LEN			16
+#define KMS_TAG_LEN			16
+#define KMS_BLOCK			16
+#define KMS_MATERIAL_LEN	64
+#define KMS_CIPHER			"aes-cbc/pad:pkcs"
+
+/* the key store in this backend */
+static MemoryContext kms_cxt = NULL;
+static KinesisKmsKey *kms_keys = NULL;
+static int	kms_nkeys = 0;
+static bool kms_valid = false;
+static bool kms_callback_registered = false;
+static Oid	kms_relid = InvalidOid;
+
+/* pgcrypto, loaded on first use */
+static PGFunction pgcrypto_encrypt_iv = NULL;
+static PGFunction pgcrypto_decrypt_iv = NULL;
+static text *kms_cipher_name = NULL;
+
+/*
+ * kms_relcache_cb
+ *		A change to kinesis.kms_key_store (or a cache reset, or the table
+ *		going away with the extension) makes the cached keys stale.
+ */
+static void
+kms_relcache_cb(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == kms_relid)
+	{
+		kms_valid = false;
+		kms_relid = InvalidOid;
+	}
+}
+
+/*
+ * kms_load
+ *		Read every key of the store with a fresh snapshot.  The store holds
+ *		a handful of rows, so the whole table is read at once.
+ */
+static void
+kms_load(void)
+{
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	Snapshot	snap;
+	int			cap = 8;
+
+	if (!kms_callback_registered)
+	{
+		CacheRegisterRelcacheCallback(kms_relcache_cb, (Datum) 0);
+		kms_callback_registered = true;
+	}
+	if (kms_cxt == NULL)
+		kms_cxt = AllocSetContextCreate(TopMemoryContext, "kinesis key store",
+										ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(kms_cxt);
+	kms_keys = NULL;
+	kms_nkeys = 0;
+
+	kms_relid = kinesis_relid("kms_key_store");
+	rel = table_open(kms_relid, AccessShareLock);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snap, 0, NULL);
+	kms_keys = MemoryContextAllocZero(kms_cxt, sizeof(KinesisKmsKey) * cap);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		TupleDesc	desc = RelationGetDescr(rel);
+		KinesisKmsKey *k;
+		bool		isnull;
+		bytea	   *material;
+		char	   *uuid;
+
+		if (kms_nkeys == cap)
+		{
+			cap *= 2;
+			kms_keys = repalloc(kms_keys, sizeof(KinesisKmsKey) * cap);
+		}
+		k = &kms_keys[kms_nkeys];
+		memset(k, 0, sizeof(*k));
+		/* key_ref, key_id, description, enabled, aws_managed, created_at, material */
+		k->key_ref = DatumGetInt32(heap_getattr(tup, 1, desc, &isnull));
+		uuid = DatumGetCString(DirectFunctionCall1(uuid_out, heap_getattr(tup, 2, desc, &isnull)));
+		strlcpy(k->key_id, uuid, sizeof(k->key_id));
+		k->enabled = DatumGetBool(heap_getattr(tup, 4, desc, &isnull));
+		material = DatumGetByteaPP(heap_getattr(tup, 7, desc, &isnull));
+		if (isnull || VARSIZE_ANY_EXHDR(material) != KMS_MATERIAL_LEN)
+			elog(ERROR, "kinesis.kms_key_store holds malformed key material for key %s", k->key_id);
+		memcpy(k->enc_key, VARDATA_ANY(material), 32);
+		memcpy(k->mac_key, VARDATA_ANY(material) + 32, 32);
+		k->enc_key_bytea = MemoryContextAlloc(kms_cxt, VARHDRSZ + 32);
+		SET_VARSIZE(k->enc_key_bytea, VARHDRSZ + 32);
+		memcpy(VARDATA(k->enc_key_bytea), k->enc_key, 32);
+		kms_nkeys++;
+	}
+	table_endscan(scan);
+	UnregisterSnapshot(snap);
+	table_close(rel, AccessShareLock);
+	kms_valid = true;
+}
+
+/*
+ * kms_load_pgcrypto
+ *		Find pgcrypto's encrypt_iv and decrypt_iv in its shared library.
+ */
+static void
+kms_load_pgcrypto(void)
+{
+	if (pgcrypto_encrypt_iv != NULL)
+		return;
+	pgcrypto_decrypt_iv = load_external_function("$libdir/pgcrypto", "pg_decrypt_iv",
+												 true, NULL);
+	pgcrypto_encrypt_iv = load_external_function("$libdir/pgcrypto", "pg_encrypt_iv",
+												 true, NULL);
+	kms_cipher_name = (text *) MemoryContextAlloc(TopMemoryContext,
+												  VARHDRSZ + strlen(KMS_CIPHER));
+	SET_VARSIZE(kms_cipher_name, VARHDRSZ + strlen(KMS_CIPHER));
+	memcpy(VARDATA(kms_cipher_name), KMS_CIPHER, strlen(KMS_CIPHER));
+}
+
+/*
+ * kinesis_kms_key
+ *		The key behind key_ref, ready to use: KMSNotFoundException if the
+ *		store no longer has it, KMSDisabledException if it is disabled (as
+ *		AWS refuses puts and reads of a stream whose key is disabled).  The
+ *		pointer stays valid until the next call.
+ */
+KinesisKmsKey *
+kinesis_kms_key(int32 key_ref, const char *stream_name)
+{
+	int			i;
+
+	if (!kms_valid)
+		kms_load();
+	kms_load_pgcrypto();
+	for (i = 0; i < kms_nkeys; i++)
+	{
+		KinesisKmsKey *k = &kms_keys[i];
+
+		if (k->key_ref != key_ref)
+			continue;
+		if (!k->enabled)
+			kinesis_raise(KX_KMS_DISABLED, "arn:aws:kms:%s:%s:key/%s is disabled.",
+						  kinesis_region, kinesis_account_id, k->key_id);
+		return k;
+	}
+	kinesis_raise(KX_KMS_NOT_FOUND,
+				  "The key of stream %s under account %s (key %d of the key store) does not exist.",
+				  stream_name, kinesis_account_id, key_ref);
+}
+
+/*
+ * kms_tag
+ *		The record's authentication tag: HMAC-SHA256 over the shard index,
+ *		the counter, the IV and the ciphertext, truncated to KMS_TAG_LEN.
+ */
+static void
+kms_tag(KinesisKmsKey *key, int32 shard_index, int64 counter,
+		const uint8 *iv_and_ct, size_t len, uint8 *tag)
+{
+	pg_hmac_ctx *ctx = pg_hmac_create(PG_SHA256);
+	uint8		position[12];
+	uint8		full[PG_SHA256_DIGEST_LENGTH];
+	uint32		si = pg_hton32((uint32) shard_index);
+	uint64		c = pg_hton64((uint64) counter);
+
+	memcpy(position, &si, 4);
+	memcpy(position + 4, &c, 8);
+	if (ctx == NULL ||
+		pg_hmac_init(ctx, key->mac_key, sizeof(key->mac_key)) < 0 ||
+		pg_hmac_update(ctx, position, sizeof(position)) < 0 ||
+		pg_hmac_update(ctx, iv_and_ct, len) < 0 ||
+		pg_hmac_final(ctx, full, sizeof(full)) < 0)
+		elog(ERROR, "could not compute a record's authentication tag: %s",
+			 ctx ? pg_hmac_error(ctx) : "out of memory");
+	pg_hmac_free(ctx);
+	memcpy(tag, full, KMS_TAG_LEN);
+}
+
+/*
+ * kinesis_kms_encrypt
+ *		The stored form of one record's data (see the file header).
+ */
+bytea *
+kinesis_kms_encrypt(KinesisKmsKey *key, int32 shard_index, int64 counter, bytea *plain)
+{
+	struct
+	{
+		int32		vl_len_;
+		uint8		iv[KMS_IV_LEN];
+	}			iv;
+	bytea	   *ct;
+	bytea	   *out;
+	size_t		ctlen;
+	uint8	   *p;
+
+	kms_load_pgcrypto();
+	SET_VARSIZE(&iv, VARHDRSZ + KMS_IV_LEN);
+	if (!pg_strong_random(iv.iv, KMS_IV_LEN))
+		elog(ERROR, "could not generate a random initialization vector");
+	ct = DatumGetByteaPP(DirectFunctionCall4(pgcrypto_encrypt_iv, PointerGetDatum(plain),
+											 PointerGetDatum(key->enc_key_bytea),
+											 PointerGetDatum(&iv),
+											 PointerGetDatum(kms_cipher_name)));
+	ctlen = VARSIZE_ANY_EXHDR(ct);
+	out = palloc(VARHDRSZ + 1 + KMS_IV_LEN + ctlen + KMS_TAG_LEN);
+	SET_VARSIZE(out, VARHDRSZ + 1 + KMS_IV_LEN + ctlen + KMS_TAG_LEN);
+	p = (uint8 *) VARDATA(out);
+	p[0] = KMS_FORMAT_V1;
+	memcpy(p + 1, iv.iv, KMS_IV_LEN);
+	memcpy(p + 1 + KMS_IV_LEN, VARDATA_ANY(ct), ctlen);
+	kms_tag(key, shard_index, counter, p + 1, KMS_IV_LEN + ctlen, p + 1 + KMS_IV_LEN + ctlen);
+	pfree(ct);
+	return out;
+}
+
+/*
+ * kinesis_kms_decrypt
+ *		A record's data from its stored form.  A ciphertext that fails its
+ *		tag (altered, truncated, or moved to another shard or position) is
+ *		reported as data corruption and never decrypted.
+ */
+bytea *
+kinesis_kms_decrypt(KinesisKmsKey *key, int32 shard_index, int64 counter, bytea *stored)
+{
+	const uint8 *p = (const uint8 *) VARDATA_ANY(stored);
+	size_t		len = VARSIZE_ANY_EXHDR(stored);
+	size_t		ctlen;
+	uint8		tag[KMS_TAG_LEN];
+	uint8		diff = 0;
+	int			i;
+	struct
+	{
+		int32		vl_len_;
+		uint8		iv[KMS_IV_LEN];
+	}			iv;
+	bytea	   *ct;
+
+	kms_load_pgcrypto();
+	if (len < 1 + KMS_IV_LEN + KMS_BLOCK + KMS_TAG_LEN || p[0] != KMS_FORMAT_V1 ||
+		(len - 1 - KMS_IV_LEN - KMS_TAG_LEN) % KMS_BLOCK != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("encrypted record %lld of shard %d is malformed",
+						(long long) counter, shard_index)));
+	ctlen = len - 1 - KMS_IV_LEN - KMS_TAG_LEN;
+	kms_tag(key, shard_index, counter, p + 1, KMS_IV_LEN + ctlen, tag);
+	/* compare in constant time */
+	for (i = 0; i < KMS_TAG_LEN; i++)
+		diff |= tag[i] ^ p[1 + KMS_IV_LEN + ctlen + i];
+	if (diff != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("encrypted record %lld of shard %d failed authentication",
+						(long long) counter, shard_index),
+				 errdetail("The stored ciphertext was altered or does not belong at this position.")));
+	SET_VARSIZE(&iv, VARHDRSZ + KMS_IV_LEN);
+	memcpy(iv.iv, p + 1, KMS_IV_LEN);
+	ct = palloc(VARHDRSZ + ctlen);
+	SET_VARSIZE(ct, VARHDRSZ + ctlen);
+	memcpy(VARDATA(ct), p + 1 + KMS_IV_LEN, ctlen);
+	return DatumGetByteaPP(DirectFunctionCall4(pgcrypto_decrypt_iv, PointerGetDatum(ct),
+											   PointerGetDatum(key->enc_key_bytea),
+											   PointerGetDatum(&iv),
+											   PointerGetDatum(kms_cipher_name)));
+}
+
+/*
+ * kinesis._kms_new_material() RETURNS bytea
+ *		64 bytes from the strong random source: the material of a new key.
+ */
+Datum
+kinesis_kms_new_material(PG_FUNCTION_ARGS)
+{
+	bytea	   *out = palloc(VARHDRSZ + KMS_MATERIAL_LEN);
+
+	SET_VARSIZE(out, VARHDRSZ + KMS_MATERIAL_LEN);
+	if (!pg_strong_random(VARDATA(out), KMS_MATERIAL_LEN))
+		elog(ERROR, "could not generate random key material");
+	PG_RETURN_BYTEA_P(out);
+}
+
+/*
+ * kinesis._kms_decrypt(stream_name text, key_ref int, shard_index int,
+ *						counter bigint, data bytea) RETURNS bytea
+ *		A stored record's data as readers get it, for kinesis.stream_records:
+ *		data itself when key_ref is NULL.
+ */
+Datum
+kinesis_kms_decrypt_sql(PG_FUNCTION_ARGS)
+{
+	KinesisKmsKey *key;
+
+	if (PG_ARGISNULL(4))
+		PG_RETURN_NULL();
+	if (PG_ARGISNULL(1))
+		PG_RETURN_DATUM(PG_GETARG_DATUM(4));
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		PG_RETURN_NULL();
+	key = kinesis_kms_key(PG_GETARG_INT32(1), text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	PG_RETURN_BYTEA_P(kinesis_kms_decrypt(key, PG_GETARG_INT32(2), PG_GETARG_INT64(3),
+										  PG_GETARG_BYTEA_PP(4)));
+}
+
+/*
+ * kinesis._kms_invalidate()
+ *		Statement trigger on kinesis.kms_key_store: every backend drops its
+ *		cached keys (this one at the next command, the others at commit).
+ */
+Datum
+kinesis_kms_invalidate(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "kinesis._kms_invalidate() must be called as a trigger");
+	CacheInvalidateRelcacheByRelid(kinesis_relid("kms_key_store"));
+	return PointerGetDatum(NULL);
+}
