@@ -609,6 +609,7 @@ get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 	Datum		plain_text;
 	Datum		kms_text;
 	KinesisKmsKey *key = NULL;
+	pg_hmac_ctx *hmac = NULL;
 	KinesisSeqFormatter seqfmt = {0};
 	char		seqbuf[VARHDRSZ + 64];
 
@@ -676,7 +677,7 @@ get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 			/* stored encrypted (kms.c): readers get the data */
 			if (key == NULL || key->key_ref != DatumGetInt32(key_ref))
 				key = kinesis_kms_key(DatumGetInt32(key_ref), stream->name);
-			data = PointerGetDatum(kinesis_kms_decrypt(key, shard->shard_index, counter,
+			data = PointerGetDatum(kinesis_kms_decrypt(key, &hmac, shard->shard_index, counter,
 													   (bytea *) DatumGetPointer(data)));
 		}
 		size = VARSIZE_ANY_EXHDR(DatumGetPointer(data)) + VARSIZE_ANY_EXHDR(DatumGetPointer(pk));
@@ -705,6 +706,7 @@ get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 		last_arrival = arrival;
 	}
 	shard_scan_end(&ss);
+	kinesis_kms_release(&hmac);
 
 	if (caught_up)
 		call->millis_behind = 0;

@@ -19,6 +19,7 @@
 
 #include "postgres.h"
 
+#include "common/hmac.h"
 #include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "utils/relcache.h"
@@ -271,10 +272,12 @@ typedef struct KinesisKmsKey
 } KinesisKmsKey;
 
 extern KinesisKmsKey *kinesis_kms_key(int32 key_ref, const char *stream_name);
-extern bytea *kinesis_kms_encrypt(KinesisKmsKey *key, int32 shard_index, int64 counter,
-								  bytea *plain);
-extern bytea *kinesis_kms_decrypt(KinesisKmsKey *key, int32 shard_index, int64 counter,
-								  bytea *stored);
+extern bytea **kinesis_kms_encrypt_batch(KinesisKmsKey *key, bytea **plain, int n);
+extern void kinesis_kms_seal(KinesisKmsKey *key, pg_hmac_ctx **ctxp, int32 shard_index,
+							 int64 counter, bytea *stored);
+extern bytea *kinesis_kms_decrypt(KinesisKmsKey *key, pg_hmac_ctx **ctxp, int32 shard_index,
+								  int64 counter, bytea *stored);
+extern void kinesis_kms_release(pg_hmac_ctx **ctxp);
 
 /* ------------------------------------------------------------------------
  * worker.c: the maintenance launcher and per-database workers

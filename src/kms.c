@@ -15,7 +15,8 @@
  *
  *		0x01 | IV (16 bytes) | AES-256-CBC(data, PKCS padding) | tag (16 bytes)
  *
- * with a fresh random IV per record.  The cipher is pgcrypto's (its
+ * with an unpredictable IV per record (see kinesis_kms_encrypt_batch).
+ * The cipher is pgcrypto's (its
  * encrypt_iv/decrypt_iv, called in C through the loaded library, so that no
  * SQL name lookup is involved and a user's search_path cannot interpose);
  * the tag is HMAC-SHA256 under a second key of the same key material, over
@@ -56,6 +57,7 @@ PG_FUNCTION_INFO_V1(kinesis_kms_invalidate);
 #define KMS_BLOCK			16
 #define KMS_MATERIAL_LEN	64
 #define KMS_CIPHER			"aes-cbc/pad:pkcs"
+#define KMS_CIPHER_NOPAD	"aes-cbc/pad:none"
 
 /* the key store in this backend */
 static MemoryContext kms_cxt = NULL;
@@ -68,7 +70,8 @@ static Oid	kms_relid = InvalidOid;
 /* pgcrypto, loaded on first use */
 static PGFunction pgcrypto_encrypt_iv = NULL;
 static PGFunction pgcrypto_decrypt_iv = NULL;
-static text *kms_cipher_name = NULL;
+static text *kms_cipher_name = NULL;	/* with PKCS padding: one record */
+static text *kms_cipher_nopad = NULL;	/* without: a batch, padded by us */
 
 /*
  * kms_relcache_cb
@@ -153,6 +156,20 @@ kms_load(void)
 }
 
 /*
+ * MemoryContextStrdupText
+ *		A text datum of s that lives as long as the backend.
+ */
+static text *
+MemoryContextStrdupText(const char *s)
+{
+	text	   *t = (text *) MemoryContextAlloc(TopMemoryContext, VARHDRSZ + strlen(s));
+
+	SET_VARSIZE(t, VARHDRSZ + strlen(s));
+	memcpy(VARDATA(t), s, strlen(s));
+	return t;
+}
+
+/*
  * kms_load_pgcrypto
  *		Find pgcrypto's encrypt_iv and decrypt_iv in its shared library.
  */
@@ -165,10 +182,8 @@ kms_load_pgcrypto(void)
 												 true, NULL);
 	pgcrypto_encrypt_iv = load_external_function("$libdir/pgcrypto", "pg_encrypt_iv",
 												 true, NULL);
-	kms_cipher_name = (text *) MemoryContextAlloc(TopMemoryContext,
-												  VARHDRSZ + strlen(KMS_CIPHER));
-	SET_VARSIZE(kms_cipher_name, VARHDRSZ + strlen(KMS_CIPHER));
-	memcpy(VARDATA(kms_cipher_name), KMS_CIPHER, strlen(KMS_CIPHER));
+	kms_cipher_name = MemoryContextStrdupText(KMS_CIPHER);
+	kms_cipher_nopad = MemoryContextStrdupText(KMS_CIPHER_NOPAD);
 }
 
 /*
@@ -206,65 +221,137 @@ kinesis_kms_key(int32 key_ref, const char *stream_name)
  * kms_tag
  *		The record's authentication tag: HMAC-SHA256 over the shard index,
  *		the counter, the IV and the ciphertext, truncated to KMS_TAG_LEN.
+ *		*ctxp is created on first use and kept for the caller's next records
+ *		(kinesis_kms_release frees it; so does the resource owner on error).
  */
 static void
-kms_tag(KinesisKmsKey *key, int32 shard_index, int64 counter,
+kms_tag(KinesisKmsKey *key, pg_hmac_ctx **ctxp, int32 shard_index, int64 counter,
 		const uint8 *iv_and_ct, size_t len, uint8 *tag)
 {
-	pg_hmac_ctx *ctx = pg_hmac_create(PG_SHA256);
 	uint8		position[12];
 	uint8		full[PG_SHA256_DIGEST_LENGTH];
 	uint32		si = pg_hton32((uint32) shard_index);
 	uint64		c = pg_hton64((uint64) counter);
 
+	if (*ctxp == NULL)
+		*ctxp = pg_hmac_create(PG_SHA256);
 	memcpy(position, &si, 4);
 	memcpy(position + 4, &c, 8);
-	if (ctx == NULL ||
-		pg_hmac_init(ctx, key->mac_key, sizeof(key->mac_key)) < 0 ||
-		pg_hmac_update(ctx, position, sizeof(position)) < 0 ||
-		pg_hmac_update(ctx, iv_and_ct, len) < 0 ||
-		pg_hmac_final(ctx, full, sizeof(full)) < 0)
+	if (*ctxp == NULL ||
+		pg_hmac_init(*ctxp, key->mac_key, sizeof(key->mac_key)) < 0 ||
+		pg_hmac_update(*ctxp, position, sizeof(position)) < 0 ||
+		pg_hmac_update(*ctxp, iv_and_ct, len) < 0 ||
+		pg_hmac_final(*ctxp, full, sizeof(full)) < 0)
 		elog(ERROR, "could not compute a record's authentication tag: %s",
-			 ctx ? pg_hmac_error(ctx) : "out of memory");
-	pg_hmac_free(ctx);
+			 *ctxp ? pg_hmac_error(*ctxp) : "out of memory");
 	memcpy(tag, full, KMS_TAG_LEN);
 }
 
 /*
- * kinesis_kms_encrypt
- *		The stored form of one record's data (see the file header).
+ * kinesis_kms_release
+ *		Free the HMAC context kms_tag created for a batch of records.
  */
-bytea *
-kinesis_kms_encrypt(KinesisKmsKey *key, int32 shard_index, int64 counter, bytea *plain)
+void
+kinesis_kms_release(pg_hmac_ctx **ctxp)
+{
+	if (*ctxp != NULL)
+		pg_hmac_free(*ctxp);
+	*ctxp = NULL;
+}
+
+/*
+ * kinesis_kms_encrypt_batch
+ *		The stored forms of n records' data, their tags still to be written
+ *		by kinesis_kms_seal once the records have their counters.
+ *
+ * One pgcrypto call encrypts the whole batch: each record is padded (PKCS)
+ * to whole blocks and the padded records are encrypted as one CBC chain
+ * under a fresh random IV.  Record k's ciphertext is then exactly the CBC
+ * encryption of record k alone under the IV that precedes it in the chain
+ * (the random IV for the first, the previous record's last ciphertext
+ * block for the others), and that IV is stored with it, so every record
+ * decrypts on its own.  The chaining IVs are unpredictable before the
+ * batch is encrypted, and every plaintext of the batch is fixed by then,
+ * which is what CBC asks of an IV.  Cipher set-up, which dominates the
+ * cost of a small record, is paid once per batch instead of per record.
+ */
+bytea **
+kinesis_kms_encrypt_batch(KinesisKmsKey *key, bytea **plain, int n)
 {
 	struct
 	{
 		int32		vl_len_;
 		uint8		iv[KMS_IV_LEN];
 	}			iv;
+	bytea	  **out = palloc(sizeof(bytea *) * n);
+	size_t		total = 0;
+	bytea	   *buf;
 	bytea	   *ct;
-	bytea	   *out;
-	size_t		ctlen;
 	uint8	   *p;
+	const uint8 *q;
+	const uint8 *prev;
+	int			i;
 
 	kms_load_pgcrypto();
+	for (i = 0; i < n; i++)
+		total += (VARSIZE_ANY_EXHDR(plain[i]) / KMS_BLOCK + 1) * KMS_BLOCK;
+	buf = palloc(VARHDRSZ + total);
+	SET_VARSIZE(buf, VARHDRSZ + total);
+	p = (uint8 *) VARDATA(buf);
+	for (i = 0; i < n; i++)
+	{
+		size_t		len = VARSIZE_ANY_EXHDR(plain[i]);
+		size_t		pad = KMS_BLOCK - len % KMS_BLOCK;
+
+		memcpy(p, VARDATA_ANY(plain[i]), len);
+		memset(p + len, (int) pad, pad);
+		p += len + pad;
+	}
 	SET_VARSIZE(&iv, VARHDRSZ + KMS_IV_LEN);
 	if (!pg_strong_random(iv.iv, KMS_IV_LEN))
 		elog(ERROR, "could not generate a random initialization vector");
-	ct = DatumGetByteaPP(DirectFunctionCall4(pgcrypto_encrypt_iv, PointerGetDatum(plain),
+	ct = DatumGetByteaPP(DirectFunctionCall4(pgcrypto_encrypt_iv, PointerGetDatum(buf),
 											 PointerGetDatum(key->enc_key_bytea),
 											 PointerGetDatum(&iv),
-											 PointerGetDatum(kms_cipher_name)));
-	ctlen = VARSIZE_ANY_EXHDR(ct);
-	out = palloc(VARHDRSZ + 1 + KMS_IV_LEN + ctlen + KMS_TAG_LEN);
-	SET_VARSIZE(out, VARHDRSZ + 1 + KMS_IV_LEN + ctlen + KMS_TAG_LEN);
-	p = (uint8 *) VARDATA(out);
-	p[0] = KMS_FORMAT_V1;
-	memcpy(p + 1, iv.iv, KMS_IV_LEN);
-	memcpy(p + 1 + KMS_IV_LEN, VARDATA_ANY(ct), ctlen);
-	kms_tag(key, shard_index, counter, p + 1, KMS_IV_LEN + ctlen, p + 1 + KMS_IV_LEN + ctlen);
-	pfree(ct);
+											 PointerGetDatum(kms_cipher_nopad)));
+	if (VARSIZE_ANY_EXHDR(ct) != total)
+		elog(ERROR, "pgcrypto returned %zu bytes of ciphertext for %zu bytes",
+			 (size_t) VARSIZE_ANY_EXHDR(ct), total);
+	q = (const uint8 *) VARDATA_ANY(ct);
+	prev = iv.iv;
+	for (i = 0; i < n; i++)
+	{
+		size_t		ctlen = (VARSIZE_ANY_EXHDR(plain[i]) / KMS_BLOCK + 1) * KMS_BLOCK;
+		size_t		size = 1 + KMS_IV_LEN + ctlen + KMS_TAG_LEN;
+
+		out[i] = palloc(VARHDRSZ + size);
+		SET_VARSIZE(out[i], VARHDRSZ + size);
+		p = (uint8 *) VARDATA(out[i]);
+		p[0] = KMS_FORMAT_V1;
+		memcpy(p + 1, prev, KMS_IV_LEN);
+		memcpy(p + 1 + KMS_IV_LEN, q, ctlen);
+		memset(p + 1 + KMS_IV_LEN + ctlen, 0, KMS_TAG_LEN);
+		prev = q + ctlen - KMS_BLOCK;
+		q += ctlen;
+	}
+	pfree(buf);
 	return out;
+}
+
+/*
+ * kinesis_kms_seal
+ *		Write the tag of a stored form from kinesis_kms_encrypt_batch, now
+ *		that the record's position is known.
+ */
+void
+kinesis_kms_seal(KinesisKmsKey *key, pg_hmac_ctx **ctxp, int32 shard_index, int64 counter,
+				 bytea *stored)
+{
+	uint8	   *p = (uint8 *) VARDATA(stored);
+	size_t		len = VARSIZE(stored) - VARHDRSZ;
+
+	kms_tag(key, ctxp, shard_index, counter, p + 1, len - 1 - KMS_TAG_LEN,
+			p + len - KMS_TAG_LEN);
 }
 
 /*
@@ -274,7 +361,8 @@ kinesis_kms_encrypt(KinesisKmsKey *key, int32 shard_index, int64 counter, bytea 
  *		reported as data corruption and never decrypted.
  */
 bytea *
-kinesis_kms_decrypt(KinesisKmsKey *key, int32 shard_index, int64 counter, bytea *stored)
+kinesis_kms_decrypt(KinesisKmsKey *key, pg_hmac_ctx **ctxp, int32 shard_index, int64 counter,
+					bytea *stored)
 {
 	const uint8 *p = (const uint8 *) VARDATA_ANY(stored);
 	size_t		len = VARSIZE_ANY_EXHDR(stored);
@@ -297,7 +385,7 @@ kinesis_kms_decrypt(KinesisKmsKey *key, int32 shard_index, int64 counter, bytea 
 				 errmsg("encrypted record %lld of shard %d is malformed",
 						(long long) counter, shard_index)));
 	ctlen = len - 1 - KMS_IV_LEN - KMS_TAG_LEN;
-	kms_tag(key, shard_index, counter, p + 1, KMS_IV_LEN + ctlen, tag);
+	kms_tag(key, ctxp, shard_index, counter, p + 1, KMS_IV_LEN + ctlen, tag);
 	/* compare in constant time */
 	for (i = 0; i < KMS_TAG_LEN; i++)
 		diff |= tag[i] ^ p[1 + KMS_IV_LEN + ctlen + i];
@@ -343,6 +431,8 @@ Datum
 kinesis_kms_decrypt_sql(PG_FUNCTION_ARGS)
 {
 	KinesisKmsKey *key;
+	pg_hmac_ctx *hmac = NULL;
+	bytea	   *result;
 
 	if (PG_ARGISNULL(4))
 		PG_RETURN_NULL();
@@ -351,8 +441,10 @@ kinesis_kms_decrypt_sql(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
 		PG_RETURN_NULL();
 	key = kinesis_kms_key(PG_GETARG_INT32(1), text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	PG_RETURN_BYTEA_P(kinesis_kms_decrypt(key, PG_GETARG_INT32(2), PG_GETARG_INT64(3),
-										  PG_GETARG_BYTEA_PP(4)));
+	result = kinesis_kms_decrypt(key, &hmac, PG_GETARG_INT32(2), PG_GETARG_INT64(3),
+								 PG_GETARG_BYTEA_PP(4));
+	kinesis_kms_release(&hmac);
+	PG_RETURN_BYTEA_P(result);
 }
 
 /*

@@ -194,11 +194,25 @@ insert_records(KinesisStream *stream, PendingRecord *recs, int n)
 {
 	BucketTarget target = {-1, NULL, NULL};
 	KinesisKmsKey *key = NULL;
+	bytea	  **sealed = NULL;
+	pg_hmac_ctx *hmac = NULL;
 	int			i;
 
-	/* an encrypted stream whose key is disabled or gone takes nothing */
+	/*
+	 * An encrypted stream whose key is disabled or gone takes nothing; its
+	 * records are encrypted together, and sealed one by one with their
+	 * positions below.
+	 */
 	if (stream->kms)
+	{
+		bytea	  **plain = palloc(sizeof(bytea *) * n);
+
 		key = kinesis_kms_key(stream->kms_key_ref, stream->name);
+		for (i = 0; i < n; i++)
+			plain[i] = recs[i].data;
+		sealed = kinesis_kms_encrypt_batch(key, plain, n);
+		pfree(plain);
+	}
 	kinesis_inflight_init_backend();
 	for (i = 0; i < n; i++)
 	{
@@ -222,8 +236,8 @@ insert_records(KinesisStream *stream, PendingRecord *recs, int n)
 		values[4] = PointerGetDatum(r->partition_key_text);
 		if (key != NULL)
 		{
-			values[5] = PointerGetDatum(kinesis_kms_encrypt(key, r->shard->shard_index,
-															r->counter, r->data));
+			kinesis_kms_seal(key, &hmac, r->shard->shard_index, r->counter, sealed[i]);
+			values[5] = PointerGetDatum(sealed[i]);
 			values[6] = Int32GetDatum(key->key_ref);
 		}
 		else
@@ -235,8 +249,9 @@ insert_records(KinesisStream *stream, PendingRecord *recs, int n)
 		CatalogTupleInsertWithInfo(target.rel, tup, target.indstate);
 		heap_freetuple(tup);
 		if (key != NULL)
-			pfree(DatumGetPointer(values[5]));
+			pfree(sealed[i]);
 	}
+	kinesis_kms_release(&hmac);
 	if (target.bucket >= 0)
 	{
 		CatalogCloseIndexes(target.indstate);
