@@ -18,6 +18,10 @@ DATA = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*--*.sql))
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 PG_CPPFLAGS = -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wno-missing-field-initializers -Wno-sign-compare -Isrc
+# OpenSSL's low-level SHA-256 for the tags of encrypted records (src/hmac.c);
+# the server links the same library (and pg_config.h sets the OpenSSL API
+# level its headers are used at)
+SHLIB_LINK = -lcrypto
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --temp-config=$(CURDIR)/test/kinesis.conf \

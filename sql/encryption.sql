@@ -225,6 +225,20 @@ RESET ROLE;
 DROP OWNED BY en_reader;
 DROP ROLE en_reader;
 
+-- the tags' HMAC-SHA256 (src/hmac.c): RFC 4231's first test case, and
+-- agreement with pgcrypto's hmac() for keys and messages of every length
+-- around the block size
+SELECT encode(kinesis._hmac_sha256('\x0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b', 'Hi There'), 'hex') AS rfc4231_1;
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pgcrypto;
+RESET client_min_messages;
+SELECT extnamespace::regnamespace AS crypto FROM pg_extension WHERE extname = 'pgcrypto' \gset
+SELECT count(*) AS cases,
+       count(*) FILTER (WHERE kinesis._hmac_sha256(k, m) = :crypto.hmac(m, k, 'sha256')) AS agree
+  FROM generate_series(0, 130, 13) kl, generate_series(0, 200, 7) ml,
+       LATERAL (SELECT decode(repeat(lpad(to_hex(kl % 256), 2, '0'), kl), 'hex') AS k,
+                       decode(repeat(lpad(to_hex((ml * 7) % 256), 2, '0'), ml), 'hex') AS m) x;
+
 -- the error codes of the KMS exceptions
 SELECT * FROM kinesis.error_codes() WHERE exception LIKE 'KMS%' ORDER BY sqlstate;
 

@@ -575,6 +575,97 @@ child_shards(int32 stream_id, int32 shard_index)
 }
 
 /*
+ * SealedBatch: encrypted records of one key read by a get call, held back
+ * so that one pgcrypto call decrypts them all (kinesis_kms_decrypt_batch),
+ * then emitted in order.  A plaintext record, another key or the end of
+ * the scan flushes the batch first, so records still come out in order.
+ */
+typedef struct SealedBatch
+{
+	KinesisKmsKey *key;
+	int			n;
+	int			cap;
+	int64	   *counters;
+	bytea	  **stored;			/* copies of the stored forms */
+	Datum	   *pks;			/* copies of the partition keys */
+	TimestampTz *arrivals;
+	text	  **seqs;			/* sequence numbers, formatted */
+	int64		bound;			/* sum of kinesis_kms_plaintext_bound() */
+} SealedBatch;
+
+static void
+sealed_add(SealedBatch *b, int64 counter, TimestampTz arrival, Datum pk, bytea *stored,
+		   const char *seqtext)
+{
+	if (b->n == b->cap)
+	{
+		b->cap = Max(64, b->cap * 2);
+		if (b->counters == NULL)
+		{
+			b->counters = palloc(sizeof(int64) * b->cap);
+			b->stored = palloc(sizeof(bytea *) * b->cap);
+			b->pks = palloc(sizeof(Datum) * b->cap);
+			b->arrivals = palloc(sizeof(TimestampTz) * b->cap);
+			b->seqs = palloc(sizeof(text *) * b->cap);
+		}
+		else
+		{
+			b->counters = repalloc(b->counters, sizeof(int64) * b->cap);
+			b->stored = repalloc(b->stored, sizeof(bytea *) * b->cap);
+			b->pks = repalloc(b->pks, sizeof(Datum) * b->cap);
+			b->arrivals = repalloc(b->arrivals, sizeof(TimestampTz) * b->cap);
+			b->seqs = repalloc(b->seqs, sizeof(text *) * b->cap);
+		}
+	}
+	b->counters[b->n] = counter;
+	b->arrivals[b->n] = arrival;
+	b->pks[b->n] = PointerGetDatum(PG_DETOAST_DATUM_COPY(pk));
+	b->stored[b->n] = (bytea *) PG_DETOAST_DATUM_COPY(PointerGetDatum(stored));
+	b->seqs[b->n] = cstring_to_text(seqtext);
+	b->bound += kinesis_kms_plaintext_bound(stored);
+	b->n++;
+}
+
+/*
+ * sealed_flush
+ *		Decrypt and emit the held-back records; returns how many bytes of
+ *		data fewer than their bounds they turned out to hold.
+ */
+static int64
+sealed_flush(SealedBatch *b, GetCall *call, int32 shard_index, Datum kms_text)
+{
+	bytea	  **plain;
+	int64		actual = 0;
+	int64		unused;
+	int			i;
+
+	if (b->n == 0)
+		return 0;
+	plain = kinesis_kms_decrypt_batch(b->key, b->n, shard_index, b->counters, b->stored);
+	for (i = 0; i < b->n; i++)
+	{
+		Datum		rv[5];
+
+		rv[0] = PointerGetDatum(b->seqs[i]);
+		rv[1] = TimestampTzGetDatum(b->arrivals[i]);
+		rv[2] = PointerGetDatum(plain[i]);
+		rv[3] = b->pks[i];
+		rv[4] = kms_text;
+		call->emit(call, rv);
+		actual += VARSIZE_ANY_EXHDR(plain[i]);
+		pfree(plain[i]);
+		pfree(b->stored[i]);
+		pfree(DatumGetPointer(b->pks[i]));
+		pfree(b->seqs[i]);
+	}
+	pfree(plain);
+	unused = b->bound - actual;
+	b->n = 0;
+	b->bound = 0;
+	return unused;
+}
+
+/*
  * get_records_run
  *		Validate the request, decode the iterator and scan: see the file
  *		header for why the watermark is read before the snapshot is taken.
@@ -608,8 +699,7 @@ get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 	TimestampTz last_arrival = 0;
 	Datum		plain_text;
 	Datum		kms_text;
-	KinesisKmsKey *key = NULL;
-	pg_hmac_ctx *hmac = NULL;
+	SealedBatch sealed = {0};
 	KinesisSeqFormatter seqfmt = {0};
 	char		seqbuf[VARHDRSZ + 64];
 
@@ -672,15 +762,10 @@ get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 		pk = PointerGetDatum(PG_DETOAST_DATUM_PACKED(slot_getattr(ss.slot, 5, &isnull)));
 		data = PointerGetDatum(PG_DETOAST_DATUM_PACKED(slot_getattr(ss.slot, 6, &isnull)));
 		key_ref = slot_getattr(ss.slot, 7, &plaintext);
-		if (!plaintext)
-		{
-			/* stored encrypted (kms.c): readers get the data */
-			if (key == NULL || key->key_ref != DatumGetInt32(key_ref))
-				key = kinesis_kms_key(DatumGetInt32(key_ref), stream->name);
-			data = PointerGetDatum(kinesis_kms_decrypt(key, &hmac, shard->shard_index, counter,
-													   (bytea *) DatumGetPointer(data)));
-		}
-		size = VARSIZE_ANY_EXHDR(DatumGetPointer(data)) + VARSIZE_ANY_EXHDR(DatumGetPointer(pk));
+		/* an encrypted record counts with the most data it can hold */
+		size = (plaintext ? VARSIZE_ANY_EXHDR(DatumGetPointer(data)) :
+				kinesis_kms_plaintext_bound((bytea *) DatumGetPointer(data))) +
+			VARSIZE_ANY_EXHDR(DatumGetPointer(pk));
 		if (call->nrecs > 0 && bytes + size > MAX_GET_RECORDS_BYTES)
 		{
 			caught_up = false;
@@ -692,21 +777,37 @@ get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 		seqnum_text(seqbuf, kinesis_seqfmt_next(&seqfmt, shard->create_epoch,
 												 shard->shard_index, counter,
 												 unix_seconds(arrival)));
-		rv[0] = PointerGetDatum(seqbuf);
-		rv[1] = TimestampTzGetDatum(arrival);
-		rv[2] = data;
-		rv[3] = pk;
-		rv[4] = plaintext ? plain_text : kms_text;
-		call->emit(call, rv);
 		if (!plaintext)
-			pfree(DatumGetPointer(data));	/* emit copied it */
+		{
+			/*
+			 * Stored encrypted (kms.c): held back and decrypted with the
+			 * records of the same key that follow it.
+			 */
+			if (sealed.key == NULL || sealed.key->key_ref != DatumGetInt32(key_ref))
+			{
+				bytes -= sealed_flush(&sealed, call, shard->shard_index, kms_text);
+				sealed.key = kinesis_kms_key(DatumGetInt32(key_ref), stream->name);
+			}
+			sealed_add(&sealed, counter, arrival, pk, (bytea *) DatumGetPointer(data),
+					   text_to_cstring((text *) seqbuf));
+		}
+		else
+		{
+			bytes -= sealed_flush(&sealed, call, shard->shard_index, kms_text);
+			rv[0] = PointerGetDatum(seqbuf);
+			rv[1] = TimestampTzGetDatum(arrival);
+			rv[2] = data;
+			rv[3] = pk;
+			rv[4] = plain_text;
+			call->emit(call, rv);
+		}
 		call->nrecs++;
 		next_position = counter + 1;
 		next_hint = ss.bucket;
 		last_arrival = arrival;
 	}
+	bytes -= sealed_flush(&sealed, call, shard->shard_index, kms_text);
 	shard_scan_end(&ss);
-	kinesis_kms_release(&hmac);
 
 	if (caught_up)
 		call->millis_behind = 0;

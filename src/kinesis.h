@@ -19,7 +19,6 @@
 
 #include "postgres.h"
 
-#include "common/hmac.h"
 #include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "utils/relcache.h"
@@ -261,23 +260,41 @@ extern void kinesis_iterator_decode(const char *token, KinesisIterator *it);
  * kms.c: the local key store and record encryption at rest
  * ------------------------------------------------------------------------
  */
+/* hmac.c: HMAC-SHA256 from prepared key states */
+typedef struct KinesisSha256
+{
+	uint64		space[16];		/* an OpenSSL SHA256_CTX (112 bytes) */
+} KinesisSha256;
+
+typedef struct KinesisHmacKey
+{
+	KinesisSha256 inner;		/* after the key XOR ipad block */
+	KinesisSha256 outer;		/* after the key XOR opad block */
+} KinesisHmacKey;
+
+extern void kinesis_hmac_prepare(KinesisHmacKey *hk, const uint8 *key, size_t keylen);
+extern void kinesis_hmac_sha256(const KinesisHmacKey *hk, const uint8 *a, size_t alen,
+								const uint8 *b, size_t blen, uint8 *mac);
+
 typedef struct KinesisKmsKey
 {
 	int32		key_ref;
 	bool		enabled;
 	char		key_id[37];		/* the key's GUID */
 	uint8		enc_key[32];	/* AES-256 */
-	uint8		mac_key[32];	/* HMAC-SHA256 */
+	KinesisHmacKey mac_key;		/* HMAC-SHA256, prepared */
 	bytea	   *enc_key_bytea;	/* enc_key as pgcrypto takes it */
 } KinesisKmsKey;
 
 extern KinesisKmsKey *kinesis_kms_key(int32 key_ref, const char *stream_name);
 extern bytea **kinesis_kms_encrypt_batch(KinesisKmsKey *key, bytea **plain, int n);
-extern void kinesis_kms_seal(KinesisKmsKey *key, pg_hmac_ctx **ctxp, int32 shard_index,
-							 int64 counter, bytea *stored);
-extern bytea *kinesis_kms_decrypt(KinesisKmsKey *key, pg_hmac_ctx **ctxp, int32 shard_index,
-								  int64 counter, bytea *stored);
-extern void kinesis_kms_release(pg_hmac_ctx **ctxp);
+extern void kinesis_kms_seal(KinesisKmsKey *key, int32 shard_index, int64 counter,
+							 bytea *stored);
+extern bytea *kinesis_kms_decrypt(KinesisKmsKey *key, int32 shard_index, int64 counter,
+								  bytea *stored);
+extern bytea **kinesis_kms_decrypt_batch(KinesisKmsKey *key, int n, int32 shard_index,
+										 const int64 *counters, bytea **stored);
+extern int64 kinesis_kms_plaintext_bound(bytea *stored);
 
 /* ------------------------------------------------------------------------
  * worker.c: the maintenance launcher and per-database workers

@@ -19,7 +19,7 @@
  * The cipher is pgcrypto's (its
  * encrypt_iv/decrypt_iv, called in C through the loaded library, so that no
  * SQL name lookup is involved and a user's search_path cannot interpose);
- * the tag is HMAC-SHA256 under a second key of the same key material, over
+ * the tag is HMAC-SHA256 (hmac.c) under a second key of the same key material, over
  * the record's shard index and counter and the IV and ciphertext, so that
  * a stored ciphertext cannot be altered or moved to another position
  * without the reader noticing.  The row's key_ref names the key; a NULL
@@ -35,8 +35,6 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "commands/trigger.h"
-#include "common/hmac.h"
-#include "common/sha2.h"
 #include "fmgr.h"
 #include "port/pg_bswap.h"
 #include "utils/builtins.h"
@@ -143,7 +141,7 @@ kms_load(void)
 		if (isnull || VARSIZE_ANY_EXHDR(material) != KMS_MATERIAL_LEN)
 			elog(ERROR, "kinesis.kms_key_store holds malformed key material for key %s", k->key_id);
 		memcpy(k->enc_key, VARDATA_ANY(material), 32);
-		memcpy(k->mac_key, VARDATA_ANY(material) + 32, 32);
+		kinesis_hmac_prepare(&k->mac_key, (const uint8 *) VARDATA_ANY(material) + 32, 32);
 		k->enc_key_bytea = MemoryContextAlloc(kms_cxt, VARHDRSZ + 32);
 		SET_VARSIZE(k->enc_key_bytea, VARHDRSZ + 32);
 		memcpy(VARDATA(k->enc_key_bytea), k->enc_key, 32);
@@ -221,42 +219,20 @@ kinesis_kms_key(int32 key_ref, const char *stream_name)
  * kms_tag
  *		The record's authentication tag: HMAC-SHA256 over the shard index,
  *		the counter, the IV and the ciphertext, truncated to KMS_TAG_LEN.
- *		*ctxp is created on first use and kept for the caller's next records
- *		(kinesis_kms_release frees it; so does the resource owner on error).
  */
 static void
-kms_tag(KinesisKmsKey *key, pg_hmac_ctx **ctxp, int32 shard_index, int64 counter,
+kms_tag(KinesisKmsKey *key, int32 shard_index, int64 counter,
 		const uint8 *iv_and_ct, size_t len, uint8 *tag)
 {
 	uint8		position[12];
-	uint8		full[PG_SHA256_DIGEST_LENGTH];
+	uint8		full[32];
 	uint32		si = pg_hton32((uint32) shard_index);
 	uint64		c = pg_hton64((uint64) counter);
 
-	if (*ctxp == NULL)
-		*ctxp = pg_hmac_create(PG_SHA256);
 	memcpy(position, &si, 4);
 	memcpy(position + 4, &c, 8);
-	if (*ctxp == NULL ||
-		pg_hmac_init(*ctxp, key->mac_key, sizeof(key->mac_key)) < 0 ||
-		pg_hmac_update(*ctxp, position, sizeof(position)) < 0 ||
-		pg_hmac_update(*ctxp, iv_and_ct, len) < 0 ||
-		pg_hmac_final(*ctxp, full, sizeof(full)) < 0)
-		elog(ERROR, "could not compute a record's authentication tag: %s",
-			 *ctxp ? pg_hmac_error(*ctxp) : "out of memory");
+	kinesis_hmac_sha256(&key->mac_key, position, sizeof(position), iv_and_ct, len, full);
 	memcpy(tag, full, KMS_TAG_LEN);
-}
-
-/*
- * kinesis_kms_release
- *		Free the HMAC context kms_tag created for a batch of records.
- */
-void
-kinesis_kms_release(pg_hmac_ctx **ctxp)
-{
-	if (*ctxp != NULL)
-		pg_hmac_free(*ctxp);
-	*ctxp = NULL;
 }
 
 /*
@@ -344,13 +320,12 @@ kinesis_kms_encrypt_batch(KinesisKmsKey *key, bytea **plain, int n)
  *		that the record's position is known.
  */
 void
-kinesis_kms_seal(KinesisKmsKey *key, pg_hmac_ctx **ctxp, int32 shard_index, int64 counter,
-				 bytea *stored)
+kinesis_kms_seal(KinesisKmsKey *key, int32 shard_index, int64 counter, bytea *stored)
 {
 	uint8	   *p = (uint8 *) VARDATA(stored);
 	size_t		len = VARSIZE(stored) - VARHDRSZ;
 
-	kms_tag(key, ctxp, shard_index, counter, p + 1, len - 1 - KMS_TAG_LEN,
+	kms_tag(key, shard_index, counter, p + 1, len - 1 - KMS_TAG_LEN,
 			p + len - KMS_TAG_LEN);
 }
 
@@ -361,8 +336,7 @@ kinesis_kms_seal(KinesisKmsKey *key, pg_hmac_ctx **ctxp, int32 shard_index, int6
  *		reported as data corruption and never decrypted.
  */
 bytea *
-kinesis_kms_decrypt(KinesisKmsKey *key, pg_hmac_ctx **ctxp, int32 shard_index, int64 counter,
-					bytea *stored)
+kinesis_kms_decrypt(KinesisKmsKey *key, int32 shard_index, int64 counter, bytea *stored)
 {
 	const uint8 *p = (const uint8 *) VARDATA_ANY(stored);
 	size_t		len = VARSIZE_ANY_EXHDR(stored);
@@ -385,7 +359,7 @@ kinesis_kms_decrypt(KinesisKmsKey *key, pg_hmac_ctx **ctxp, int32 shard_index, i
 				 errmsg("encrypted record %lld of shard %d is malformed",
 						(long long) counter, shard_index)));
 	ctlen = len - 1 - KMS_IV_LEN - KMS_TAG_LEN;
-	kms_tag(key, ctxp, shard_index, counter, p + 1, KMS_IV_LEN + ctlen, tag);
+	kms_tag(key, shard_index, counter, p + 1, KMS_IV_LEN + ctlen, tag);
 	/* compare in constant time */
 	for (i = 0; i < KMS_TAG_LEN; i++)
 		diff |= tag[i] ^ p[1 + KMS_IV_LEN + ctlen + i];
@@ -404,6 +378,124 @@ kinesis_kms_decrypt(KinesisKmsKey *key, pg_hmac_ctx **ctxp, int32 shard_index, i
 											   PointerGetDatum(key->enc_key_bytea),
 											   PointerGetDatum(&iv),
 											   PointerGetDatum(kms_cipher_name)));
+}
+
+/*
+ * kinesis_kms_decrypt_batch
+ *		The data of n records stored under one key, with one pgcrypto call.
+ *
+ * Every record's tag is checked first (as kinesis_kms_decrypt does).  Then
+ * the records' IVs and ciphertexts are laid end to end and decrypted as
+ * one CBC chain from a zero IV: a CBC plaintext block depends only on its
+ * own ciphertext block and the block before it, and the block before each
+ * record's first ciphertext block is its own IV, so every record's blocks
+ * come out right; the blocks that were IVs decrypt to noise and are
+ * skipped.  The padding is then checked and removed record by record.
+ */
+bytea **
+kinesis_kms_decrypt_batch(KinesisKmsKey *key, int n, int32 shard_index,
+						  const int64 *counters, bytea **stored)
+{
+	struct
+	{
+		int32		vl_len_;
+		uint8		iv[KMS_IV_LEN];
+	}			zero_iv;
+	bytea	  **out = palloc(sizeof(bytea *) * n);
+	size_t		total = 0;
+	bytea	   *buf;
+	bytea	   *pt;
+	uint8	   *p;
+	const uint8 *q;
+	int			i;
+
+	kms_load_pgcrypto();
+	for (i = 0; i < n; i++)
+	{
+		const uint8 *r = (const uint8 *) VARDATA_ANY(stored[i]);
+		size_t		len = VARSIZE_ANY_EXHDR(stored[i]);
+		size_t		ctlen;
+		uint8		tag[KMS_TAG_LEN];
+		uint8		diff = 0;
+		int			j;
+
+		if (len < 1 + KMS_IV_LEN + KMS_BLOCK + KMS_TAG_LEN || r[0] != KMS_FORMAT_V1 ||
+			(len - 1 - KMS_IV_LEN - KMS_TAG_LEN) % KMS_BLOCK != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("encrypted record %lld of shard %d is malformed",
+							(long long) counters[i], shard_index)));
+		ctlen = len - 1 - KMS_IV_LEN - KMS_TAG_LEN;
+		kms_tag(key, shard_index, counters[i], r + 1, KMS_IV_LEN + ctlen, tag);
+		for (j = 0; j < KMS_TAG_LEN; j++)
+			diff |= tag[j] ^ r[1 + KMS_IV_LEN + ctlen + j];
+		if (diff != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("encrypted record %lld of shard %d failed authentication",
+							(long long) counters[i], shard_index),
+					 errdetail("The stored ciphertext was altered or does not belong at this position.")));
+		total += KMS_IV_LEN + ctlen;
+	}
+
+	buf = palloc(VARHDRSZ + total);
+	SET_VARSIZE(buf, VARHDRSZ + total);
+	p = (uint8 *) VARDATA(buf);
+	for (i = 0; i < n; i++)
+	{
+		size_t		len = VARSIZE_ANY_EXHDR(stored[i]) - 1 - KMS_TAG_LEN;
+
+		memcpy(p, (const uint8 *) VARDATA_ANY(stored[i]) + 1, len);
+		p += len;
+	}
+	SET_VARSIZE(&zero_iv, VARHDRSZ + KMS_IV_LEN);
+	memset(zero_iv.iv, 0, KMS_IV_LEN);
+	pt = DatumGetByteaPP(DirectFunctionCall4(pgcrypto_decrypt_iv, PointerGetDatum(buf),
+											 PointerGetDatum(key->enc_key_bytea),
+											 PointerGetDatum(&zero_iv),
+											 PointerGetDatum(kms_cipher_nopad)));
+	if (VARSIZE_ANY_EXHDR(pt) != total)
+		elog(ERROR, "pgcrypto returned %zu bytes of plaintext for %zu bytes",
+			 (size_t) VARSIZE_ANY_EXHDR(pt), total);
+	q = (const uint8 *) VARDATA_ANY(pt);
+	for (i = 0; i < n; i++)
+	{
+		size_t		ctlen = VARSIZE_ANY_EXHDR(stored[i]) - 1 - KMS_IV_LEN - KMS_TAG_LEN;
+		const uint8 *data = q + KMS_IV_LEN;
+		uint8		pad = data[ctlen - 1];
+		int			j;
+
+		if (pad < 1 || pad > KMS_BLOCK)
+			pad = 0;
+		for (j = 1; pad != 0 && j <= pad; j++)
+			if (data[ctlen - j] != pad)
+				pad = 0;
+		if (pad == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("encrypted record %lld of shard %d has invalid padding",
+							(long long) counters[i], shard_index)));
+		out[i] = palloc(VARHDRSZ + ctlen - pad);
+		SET_VARSIZE(out[i], VARHDRSZ + ctlen - pad);
+		memcpy(VARDATA(out[i]), data, ctlen - pad);
+		q += KMS_IV_LEN + ctlen;
+	}
+	pfree(buf);
+	pfree(pt);
+	return out;
+}
+
+/*
+ * kinesis_kms_plaintext_bound
+ *		At most how many bytes of data a stored form holds (at least one
+ *		byte of it is padding).
+ */
+int64
+kinesis_kms_plaintext_bound(bytea *stored)
+{
+	int64		len = VARSIZE_ANY_EXHDR(stored);
+
+	return Max(0, len - 1 - KMS_IV_LEN - KMS_TAG_LEN - 1);
 }
 
 /*
@@ -431,7 +523,6 @@ Datum
 kinesis_kms_decrypt_sql(PG_FUNCTION_ARGS)
 {
 	KinesisKmsKey *key;
-	pg_hmac_ctx *hmac = NULL;
 	bytea	   *result;
 
 	if (PG_ARGISNULL(4))
@@ -441,9 +532,8 @@ kinesis_kms_decrypt_sql(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
 		PG_RETURN_NULL();
 	key = kinesis_kms_key(PG_GETARG_INT32(1), text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	result = kinesis_kms_decrypt(key, &hmac, PG_GETARG_INT32(2), PG_GETARG_INT64(3),
+	result = kinesis_kms_decrypt(key, PG_GETARG_INT32(2), PG_GETARG_INT64(3),
 								 PG_GETARG_BYTEA_PP(4));
-	kinesis_kms_release(&hmac);
 	PG_RETURN_BYTEA_P(result);
 }
 

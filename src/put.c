@@ -195,7 +195,6 @@ insert_records(KinesisStream *stream, PendingRecord *recs, int n)
 	BucketTarget target = {-1, NULL, NULL};
 	KinesisKmsKey *key = NULL;
 	bytea	  **sealed = NULL;
-	pg_hmac_ctx *hmac = NULL;
 	int			i;
 
 	/*
@@ -236,7 +235,7 @@ insert_records(KinesisStream *stream, PendingRecord *recs, int n)
 		values[4] = PointerGetDatum(r->partition_key_text);
 		if (key != NULL)
 		{
-			kinesis_kms_seal(key, &hmac, r->shard->shard_index, r->counter, sealed[i]);
+			kinesis_kms_seal(key, r->shard->shard_index, r->counter, sealed[i]);
 			values[5] = PointerGetDatum(sealed[i]);
 			values[6] = Int32GetDatum(key->key_ref);
 		}
@@ -251,7 +250,6 @@ insert_records(KinesisStream *stream, PendingRecord *recs, int n)
 		if (key != NULL)
 			pfree(sealed[i]);
 	}
-	kinesis_kms_release(&hmac);
 	if (target.bucket >= 0)
 	{
 		CatalogCloseIndexes(target.indstate);

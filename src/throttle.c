@@ -36,6 +36,16 @@ refill(KinesisTokenBucket *b, double rate, TimestampTz now)
 		b->tokens = rate;
 	else if (now > b->updated)
 		b->tokens = Min(rate, b->tokens + rate * (double) (now - b->updated) / USECS_PER_SEC);
+	else if (b->updated - now > USECS_PER_SEC)
+	{
+		/*
+		 * The clock went back (a step of the system clock): start counting
+		 * from now, or the bucket would stay empty until the clock caught
+		 * up.  A smaller lag is a backend that read the clock just before
+		 * another one took the lock, and refills nothing.
+		 */
+		b->updated = now;
+	}
 	b->updated = Max(b->updated, now);
 }
 

@@ -29,7 +29,7 @@ export KINESIS_SRC_DIR PG_CONFIG KINESIS_PGBIN KINESIS_BUILD_DIR KINESIS_PG_USER
 
 KINESIS_PACKAGES=(
 	postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-15-pgq3
-	libipc-run-perl make gcc python3 python3-psycopg2
+	libssl-dev libipc-run-perl make gcc python3 python3-psycopg2
 )
 
 # Connection settings from the caller's environment must not leak into the

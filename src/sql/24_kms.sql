@@ -362,3 +362,10 @@ END
 $$;
 COMMENT ON FUNCTION kinesis._task_encryption(integer) IS
     'Internal: UPDATING -> ACTIVE for StartStreamEncryption and StopStreamEncryption: wait for puts in flight, then switch the stream''s encryption.';
+
+CREATE FUNCTION kinesis._hmac_sha256(key bytea, message bytea)
+RETURNS bytea
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'kinesis_hmac_sha256_sql';
+COMMENT ON FUNCTION kinesis._hmac_sha256(bytea, bytea) IS
+    'Internal: HMAC-SHA256 as the tags of encrypted records compute it (src/hmac.c), for the regression tests.';

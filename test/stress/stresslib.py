@@ -1,9 +1,9 @@
 """Code shared by the stress harnesses in test/stress/.
 
-ordering_stress.py, reshard_stress.py and retention_soak.py import this
-module; python3 puts a script's own directory first on sys.path, so a plain
-"import stresslib" finds it.  It is no test itself: test/run.sh runs every
-*executable* test/stress/*.py, so this file stays mode 644.
+ordering_stress.py, reshard_stress.py, retention_soak.py and throttle_load.py
+import this module; python3 puts a script's own directory first on sys.path,
+so a plain "import stresslib" finds it.  It is no test itself: test/run.sh
+runs every *executable* test/stress/*.py, so this file stays mode 644.
 
 What it owns:
 
