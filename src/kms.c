@@ -236,6 +236,43 @@ kms_tag(KinesisKmsKey *key, int32 shard_index, int64 counter,
 }
 
 /*
+ * kms_check
+ *		Check a stored form's layout and tag; the length of its ciphertext.
+ *		A ciphertext that fails its tag (altered, truncated, or moved to
+ *		another shard or position) is reported as data corruption and is
+ *		never decrypted.
+ */
+static size_t
+kms_check(KinesisKmsKey *key, int32 shard_index, int64 counter, bytea *stored)
+{
+	const uint8 *p = (const uint8 *) VARDATA_ANY(stored);
+	size_t		len = VARSIZE_ANY_EXHDR(stored);
+	size_t		ctlen;
+	uint8		tag[KMS_TAG_LEN];
+	uint8		diff = 0;
+	int			i;
+
+	if (len < 1 + KMS_IV_LEN + KMS_BLOCK + KMS_TAG_LEN || p[0] != KMS_FORMAT_V1 ||
+		(len - 1 - KMS_IV_LEN - KMS_TAG_LEN) % KMS_BLOCK != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("encrypted record %lld of shard %d is malformed",
+						(long long) counter, shard_index)));
+	ctlen = len - 1 - KMS_IV_LEN - KMS_TAG_LEN;
+	kms_tag(key, shard_index, counter, p + 1, KMS_IV_LEN + ctlen, tag);
+	/* compare in constant time */
+	for (i = 0; i < KMS_TAG_LEN; i++)
+		diff |= tag[i] ^ p[1 + KMS_IV_LEN + ctlen + i];
+	if (diff != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("encrypted record %lld of shard %d failed authentication",
+						(long long) counter, shard_index),
+				 errdetail("The stored ciphertext was altered or does not belong at this position.")));
+	return ctlen;
+}
+
+/*
  * kinesis_kms_encrypt_batch
  *		The stored forms of n records' data, their tags still to be written
  *		by kinesis_kms_seal once the records have their counters.
@@ -339,11 +376,7 @@ bytea *
 kinesis_kms_decrypt(KinesisKmsKey *key, int32 shard_index, int64 counter, bytea *stored)
 {
 	const uint8 *p = (const uint8 *) VARDATA_ANY(stored);
-	size_t		len = VARSIZE_ANY_EXHDR(stored);
 	size_t		ctlen;
-	uint8		tag[KMS_TAG_LEN];
-	uint8		diff = 0;
-	int			i;
 	struct
 	{
 		int32		vl_len_;
@@ -352,23 +385,7 @@ kinesis_kms_decrypt(KinesisKmsKey *key, int32 shard_index, int64 counter, bytea 
 	bytea	   *ct;
 
 	kms_load_pgcrypto();
-	if (len < 1 + KMS_IV_LEN + KMS_BLOCK + KMS_TAG_LEN || p[0] != KMS_FORMAT_V1 ||
-		(len - 1 - KMS_IV_LEN - KMS_TAG_LEN) % KMS_BLOCK != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("encrypted record %lld of shard %d is malformed",
-						(long long) counter, shard_index)));
-	ctlen = len - 1 - KMS_IV_LEN - KMS_TAG_LEN;
-	kms_tag(key, shard_index, counter, p + 1, KMS_IV_LEN + ctlen, tag);
-	/* compare in constant time */
-	for (i = 0; i < KMS_TAG_LEN; i++)
-		diff |= tag[i] ^ p[1 + KMS_IV_LEN + ctlen + i];
-	if (diff != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("encrypted record %lld of shard %d failed authentication",
-						(long long) counter, shard_index),
-				 errdetail("The stored ciphertext was altered or does not belong at this position.")));
+	ctlen = kms_check(key, shard_index, counter, stored);
 	SET_VARSIZE(&iv, VARHDRSZ + KMS_IV_LEN);
 	memcpy(iv.iv, p + 1, KMS_IV_LEN);
 	ct = palloc(VARHDRSZ + ctlen);
@@ -412,29 +429,8 @@ kinesis_kms_decrypt_batch(KinesisKmsKey *key, int n, int32 shard_index,
 	kms_load_pgcrypto();
 	for (i = 0; i < n; i++)
 	{
-		const uint8 *r = (const uint8 *) VARDATA_ANY(stored[i]);
-		size_t		len = VARSIZE_ANY_EXHDR(stored[i]);
-		size_t		ctlen;
-		uint8		tag[KMS_TAG_LEN];
-		uint8		diff = 0;
-		int			j;
+		size_t		ctlen = kms_check(key, shard_index, counters[i], stored[i]);
 
-		if (len < 1 + KMS_IV_LEN + KMS_BLOCK + KMS_TAG_LEN || r[0] != KMS_FORMAT_V1 ||
-			(len - 1 - KMS_IV_LEN - KMS_TAG_LEN) % KMS_BLOCK != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("encrypted record %lld of shard %d is malformed",
-							(long long) counters[i], shard_index)));
-		ctlen = len - 1 - KMS_IV_LEN - KMS_TAG_LEN;
-		kms_tag(key, shard_index, counters[i], r + 1, KMS_IV_LEN + ctlen, tag);
-		for (j = 0; j < KMS_TAG_LEN; j++)
-			diff |= tag[j] ^ r[1 + KMS_IV_LEN + ctlen + j];
-		if (diff != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("encrypted record %lld of shard %d failed authentication",
-							(long long) counters[i], shard_index),
-					 errdetail("The stored ciphertext was altered or does not belong at this position.")));
 		total += KMS_IV_LEN + ctlen;
 	}
 
