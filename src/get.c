@@ -436,6 +436,7 @@ kinesis_get_shard_iterator(PG_FUNCTION_ARGS)
 					  shard_id, stream_name, kinesis_account_id);
 	canon_shard = kinesis_shard_id(shard_index);
 
+	kinesis_authorize("GetShardIterator", stream_name);
 	kinesis_inflight_init_backend();
 	AcceptInvalidationMessages();
 	stream = kinesis_lookup_stream(stream_name);
@@ -548,6 +549,7 @@ child_shards(int32 stream_id, int32 shard_index)
 	Datum		result;
 	MemoryContext old;
 	int			ret;
+	KinesisSavedUser saved;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -562,7 +564,10 @@ child_shards(int32 stream_id, int32 shard_index)
 	}
 	/* a fresh snapshot, as the scan's: the caller's may predate the close */
 	snap = RegisterSnapshot(GetLatestSnapshot());
+	/* as the owner: readers need no privilege on the catalog (authz.c) */
+	kinesis_owner_begin(&saved);
 	ret = SPI_execute_snapshot(plan, args, NULL, snap, InvalidSnapshot, true, false, 1);
+	kinesis_owner_end(&saved);
 	UnregisterSnapshot(snap);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "reading the child shards failed");
@@ -632,7 +637,7 @@ sealed_add(SealedBatch *b, int64 counter, TimestampTz arrival, Datum pk, bytea *
  *		data fewer than their bounds they turned out to hold.
  */
 static int64
-sealed_flush(SealedBatch *b, GetCall *call, int32 shard_index, Datum kms_text)
+sealed_flush(SealedBatch *b, GetCall *call, int32 stream_id, int32 shard_index, Datum kms_text)
 {
 	bytea	  **plain;
 	int64		actual = 0;
@@ -641,7 +646,8 @@ sealed_flush(SealedBatch *b, GetCall *call, int32 shard_index, Datum kms_text)
 
 	if (b->n == 0)
 		return 0;
-	plain = kinesis_kms_decrypt_batch(b->key, b->n, shard_index, b->counters, b->stored);
+	plain = kinesis_kms_decrypt_batch(b->key, b->n, stream_id, shard_index, b->counters,
+									  b->stored);
 	for (i = 0; i < b->n; i++)
 	{
 		Datum		rv[5];
@@ -709,6 +715,8 @@ get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 
 	kinesis_inflight_init_backend();
 	kinesis_iterator_decode(token, &it);
+	/* an iterator is no capability: its holder must be allowed to read */
+	kinesis_authorize("GetRecords", it.stream_name);
 	/* see buckets and shards committed up to now (the map may be older) */
 	AcceptInvalidationMessages();
 	stream = kinesis_lookup_stream_by_id(it.stream_id);
@@ -785,7 +793,7 @@ get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 			 */
 			if (sealed.key == NULL || sealed.key->key_ref != DatumGetInt32(key_ref))
 			{
-				bytes -= sealed_flush(&sealed, call, shard->shard_index, kms_text);
+				bytes -= sealed_flush(&sealed, call, stream->stream_id, shard->shard_index, kms_text);
 				sealed.key = kinesis_kms_key(DatumGetInt32(key_ref), stream->name);
 			}
 			sealed_add(&sealed, counter, arrival, pk, (bytea *) DatumGetPointer(data),
@@ -793,7 +801,7 @@ get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 		}
 		else
 		{
-			bytes -= sealed_flush(&sealed, call, shard->shard_index, kms_text);
+			bytes -= sealed_flush(&sealed, call, stream->stream_id, shard->shard_index, kms_text);
 			rv[0] = PointerGetDatum(seqbuf);
 			rv[1] = TimestampTzGetDatum(arrival);
 			rv[2] = data;
@@ -806,7 +814,7 @@ get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 		next_hint = ss.bucket;
 		last_arrival = arrival;
 	}
-	bytes -= sealed_flush(&sealed, call, shard->shard_index, kms_text);
+	bytes -= sealed_flush(&sealed, call, stream->stream_id, shard->shard_index, kms_text);
 	shard_scan_end(&ss);
 
 	if (caught_up)

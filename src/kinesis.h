@@ -288,13 +288,30 @@ typedef struct KinesisKmsKey
 
 extern KinesisKmsKey *kinesis_kms_key(int32 key_ref, const char *stream_name);
 extern bytea **kinesis_kms_encrypt_batch(KinesisKmsKey *key, bytea **plain, int n);
-extern void kinesis_kms_seal(KinesisKmsKey *key, int32 shard_index, int64 counter,
+extern void kinesis_kms_seal(KinesisKmsKey *key, int32 stream_id, int32 shard_index, int64 counter,
 							 bytea *stored);
-extern bytea *kinesis_kms_decrypt(KinesisKmsKey *key, int32 shard_index, int64 counter,
+extern bytea *kinesis_kms_decrypt(KinesisKmsKey *key, int32 stream_id, int32 shard_index, int64 counter,
 								  bytea *stored);
-extern bytea **kinesis_kms_decrypt_batch(KinesisKmsKey *key, int n, int32 shard_index,
+extern bytea **kinesis_kms_decrypt_batch(KinesisKmsKey *key, int n, int32 stream_id,
+										 int32 shard_index,
 										 const int64 *counters, bytea **stored);
 extern int64 kinesis_kms_plaintext_bound(bytea *stored);
+
+/* ------------------------------------------------------------------------
+ * authz.c: per-stream privileges
+ * ------------------------------------------------------------------------
+ */
+typedef struct KinesisSavedUser
+{
+	Oid			userid;
+	int			sec_context;
+	int			guc_nestlevel;
+} KinesisSavedUser;
+
+extern bool kinesis_allowed(Oid roleid, const char *action, const char *stream_name);
+extern void kinesis_authorize(const char *action, const char *stream_name);
+extern void kinesis_owner_begin(KinesisSavedUser *saved);
+extern void kinesis_owner_end(KinesisSavedUser *saved);
 
 /* ------------------------------------------------------------------------
  * worker.c: the maintenance launcher and per-database workers

@@ -19,10 +19,10 @@
  * The cipher is pgcrypto's (its
  * encrypt_iv/decrypt_iv, called in C through the loaded library, so that no
  * SQL name lookup is involved and a user's search_path cannot interpose);
- * the tag is HMAC-SHA256 (hmac.c) under a second key of the same key material, over
- * the record's shard index and counter and the IV and ciphertext, so that
- * a stored ciphertext cannot be altered or moved to another position
- * without the reader noticing.  The row's key_ref names the key; a NULL
+ * the tag is HMAC-SHA256 (hmac.c) under a second key of the same key
+ * material, over the record's stream, shard and counter and the IV and
+ * ciphertext, so that a stored ciphertext cannot be altered or moved to
+ * another position or stream without the reader noticing.  The row's key_ref names the key; a NULL
  * key_ref means plaintext, so a stream can switch back and forth and every
  * record keeps the form it was written in.
  *
@@ -217,20 +217,23 @@ kinesis_kms_key(int32 key_ref, const char *stream_name)
 
 /*
  * kms_tag
- *		The record's authentication tag: HMAC-SHA256 over the shard index,
- *		the counter, the IV and the ciphertext, truncated to KMS_TAG_LEN.
+ *		The record's authentication tag: HMAC-SHA256 over the stream id, the
+ *		shard index, the counter, the IV and the ciphertext, truncated to
+ *		KMS_TAG_LEN.
  */
 static void
-kms_tag(KinesisKmsKey *key, int32 shard_index, int64 counter,
+kms_tag(KinesisKmsKey *key, int32 stream_id, int32 shard_index, int64 counter,
 		const uint8 *iv_and_ct, size_t len, uint8 *tag)
 {
-	uint8		position[12];
+	uint8		position[16];
 	uint8		full[32];
+	uint32		st = pg_hton32((uint32) stream_id);
 	uint32		si = pg_hton32((uint32) shard_index);
 	uint64		c = pg_hton64((uint64) counter);
 
-	memcpy(position, &si, 4);
-	memcpy(position + 4, &c, 8);
+	memcpy(position, &st, 4);
+	memcpy(position + 4, &si, 4);
+	memcpy(position + 8, &c, 8);
 	kinesis_hmac_sha256(&key->mac_key, position, sizeof(position), iv_and_ct, len, full);
 	memcpy(tag, full, KMS_TAG_LEN);
 }
@@ -243,7 +246,7 @@ kms_tag(KinesisKmsKey *key, int32 shard_index, int64 counter,
  *		never decrypted.
  */
 static size_t
-kms_check(KinesisKmsKey *key, int32 shard_index, int64 counter, bytea *stored)
+kms_check(KinesisKmsKey *key, int32 stream_id, int32 shard_index, int64 counter, bytea *stored)
 {
 	const uint8 *p = (const uint8 *) VARDATA_ANY(stored);
 	size_t		len = VARSIZE_ANY_EXHDR(stored);
@@ -259,7 +262,7 @@ kms_check(KinesisKmsKey *key, int32 shard_index, int64 counter, bytea *stored)
 				 errmsg("encrypted record %lld of shard %d is malformed",
 						(long long) counter, shard_index)));
 	ctlen = len - 1 - KMS_IV_LEN - KMS_TAG_LEN;
-	kms_tag(key, shard_index, counter, p + 1, KMS_IV_LEN + ctlen, tag);
+	kms_tag(key, stream_id, shard_index, counter, p + 1, KMS_IV_LEN + ctlen, tag);
 	/* compare in constant time */
 	for (i = 0; i < KMS_TAG_LEN; i++)
 		diff |= tag[i] ^ p[1 + KMS_IV_LEN + ctlen + i];
@@ -357,12 +360,12 @@ kinesis_kms_encrypt_batch(KinesisKmsKey *key, bytea **plain, int n)
  *		that the record's position is known.
  */
 void
-kinesis_kms_seal(KinesisKmsKey *key, int32 shard_index, int64 counter, bytea *stored)
+kinesis_kms_seal(KinesisKmsKey *key, int32 stream_id, int32 shard_index, int64 counter, bytea *stored)
 {
 	uint8	   *p = (uint8 *) VARDATA(stored);
 	size_t		len = VARSIZE(stored) - VARHDRSZ;
 
-	kms_tag(key, shard_index, counter, p + 1, len - 1 - KMS_TAG_LEN,
+	kms_tag(key, stream_id, shard_index, counter, p + 1, len - 1 - KMS_TAG_LEN,
 			p + len - KMS_TAG_LEN);
 }
 
@@ -373,7 +376,7 @@ kinesis_kms_seal(KinesisKmsKey *key, int32 shard_index, int64 counter, bytea *st
  *		reported as data corruption and never decrypted.
  */
 bytea *
-kinesis_kms_decrypt(KinesisKmsKey *key, int32 shard_index, int64 counter, bytea *stored)
+kinesis_kms_decrypt(KinesisKmsKey *key, int32 stream_id, int32 shard_index, int64 counter, bytea *stored)
 {
 	const uint8 *p = (const uint8 *) VARDATA_ANY(stored);
 	size_t		ctlen;
@@ -385,7 +388,7 @@ kinesis_kms_decrypt(KinesisKmsKey *key, int32 shard_index, int64 counter, bytea 
 	bytea	   *ct;
 
 	kms_load_pgcrypto();
-	ctlen = kms_check(key, shard_index, counter, stored);
+	ctlen = kms_check(key, stream_id, shard_index, counter, stored);
 	SET_VARSIZE(&iv, VARHDRSZ + KMS_IV_LEN);
 	memcpy(iv.iv, p + 1, KMS_IV_LEN);
 	ct = palloc(VARHDRSZ + ctlen);
@@ -410,7 +413,7 @@ kinesis_kms_decrypt(KinesisKmsKey *key, int32 shard_index, int64 counter, bytea 
  * skipped.  The padding is then checked and removed record by record.
  */
 bytea **
-kinesis_kms_decrypt_batch(KinesisKmsKey *key, int n, int32 shard_index,
+kinesis_kms_decrypt_batch(KinesisKmsKey *key, int n, int32 stream_id, int32 shard_index,
 						  const int64 *counters, bytea **stored)
 {
 	struct
@@ -429,7 +432,7 @@ kinesis_kms_decrypt_batch(KinesisKmsKey *key, int n, int32 shard_index,
 	kms_load_pgcrypto();
 	for (i = 0; i < n; i++)
 	{
-		size_t		ctlen = kms_check(key, shard_index, counters[i], stored[i]);
+		size_t		ctlen = kms_check(key, stream_id, shard_index, counters[i], stored[i]);
 
 		total += KMS_IV_LEN + ctlen;
 	}
@@ -510,27 +513,35 @@ kinesis_kms_new_material(PG_FUNCTION_ARGS)
 }
 
 /*
- * kinesis._kms_decrypt(stream_name text, key_ref int, shard_index int,
+ * kinesis._kms_decrypt(stream_id int, key_ref int, shard_index int,
  *						counter bigint, data bytea) RETURNS bytea
  *		A stored record's data as readers get it, for kinesis.stream_records:
- *		data itself when key_ref is NULL.
+ *		data itself when key_ref is NULL.  The caller must be allowed to
+ *		read the stream (GetRecords), which is looked up by its id: the tag
+ *		binds a ciphertext to its stream, so naming another stream does not
+ *		help a caller who can read the storage.
  */
 Datum
 kinesis_kms_decrypt_sql(PG_FUNCTION_ARGS)
 {
+	KinesisStream *stream;
 	KinesisKmsKey *key;
-	bytea	   *result;
+	char		name[129];
 
 	if (PG_ARGISNULL(4))
 		PG_RETURN_NULL();
-	if (PG_ARGISNULL(1))
-		PG_RETURN_DATUM(PG_GETARG_DATUM(4));
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
 		PG_RETURN_NULL();
-	key = kinesis_kms_key(PG_GETARG_INT32(1), text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	result = kinesis_kms_decrypt(key, PG_GETARG_INT32(2), PG_GETARG_INT64(3),
-								 PG_GETARG_BYTEA_PP(4));
-	PG_RETURN_BYTEA_P(result);
+	stream = kinesis_lookup_stream_by_id(PG_GETARG_INT32(0));
+	if (stream == NULL)
+		PG_RETURN_NULL();
+	strlcpy(name, stream->name, sizeof(name));
+	kinesis_authorize("GetRecords", name);
+	if (PG_ARGISNULL(1))
+		PG_RETURN_DATUM(PG_GETARG_DATUM(4));
+	key = kinesis_kms_key(PG_GETARG_INT32(1), name);
+	PG_RETURN_BYTEA_P(kinesis_kms_decrypt(key, PG_GETARG_INT32(0), PG_GETARG_INT32(2),
+										  PG_GETARG_INT64(3), PG_GETARG_BYTEA_PP(4)));
 }
 
 /*

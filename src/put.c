@@ -66,14 +66,18 @@ kinesis_stream_not_found(const char *name)
 
 /*
  * open_stream_for_write
- *		Look the stream up, lock it in share mode and return the map as of
+ *		Check that the caller may perform action (PutRecord or PutRecords)
+ *		on the stream (authz.c), look it up, lock it in share mode and
+ *		return the map as of
  *		the moment the lock is held.  Puts are accepted while the stream is
  *		ACTIVE or UPDATING, as AWS accepts them.
  */
 static KinesisStream *
-open_stream_for_write(const char *name)
+open_stream_for_write(const char *name, const char *action)
 {
 	KinesisStream *stream;
+
+	kinesis_authorize(action, name);
 
 	for (;;)
 	{
@@ -235,7 +239,7 @@ insert_records(KinesisStream *stream, PendingRecord *recs, int n)
 		values[4] = PointerGetDatum(r->partition_key_text);
 		if (key != NULL)
 		{
-			kinesis_kms_seal(key, r->shard->shard_index, r->counter, sealed[i]);
+			kinesis_kms_seal(key, stream->stream_id, r->shard->shard_index, r->counter, sealed[i]);
 			values[5] = PointerGetDatum(sealed[i]);
 			values[6] = Int32GetDatum(key->key_ref);
 		}
@@ -311,7 +315,7 @@ kinesis_put_record(PG_FUNCTION_ARGS)
 					  (int) (VARSIZE_ANY_EXHDR(data) + strlen(partition_key)));
 	check_explicit_hash_key(explicit_hash_key);
 
-	stream = open_stream_for_write(stream_name);
+	stream = open_stream_for_write(stream_name, "PutRecord");
 
 	memset(&rec, 0, sizeof(rec));
 	rec.partition_key = partition_key;
@@ -521,7 +525,7 @@ kinesis_put_records(PG_FUNCTION_ARGS)
 		check_explicit_hash_key(recs[i].explicit_hash_key);
 	}
 
-	stream = open_stream_for_write(stream_name);
+	stream = open_stream_for_write(stream_name, "PutRecords");
 	for (i = 0; i < n; i++)
 		recs[i].shard = route_record(stream, recs[i].partition_key, recs[i].explicit_hash_key);
 	insert_records(stream, recs, n);

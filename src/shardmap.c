@@ -284,6 +284,7 @@ shardmap_load(bool by_id, const char *name, int32 stream_id)
 	bool		found;
 	int			nopen = 0;
 	Snapshot	snap;
+	KinesisSavedUser saved;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -301,8 +302,11 @@ shardmap_load(bool by_id, const char *name, int32 stream_id)
 	}
 	arg = by_id ? Int32GetDatum(stream_id) : CStringGetTextDatum(name);
 	snap = RegisterSnapshot(GetLatestSnapshot());
+	/* as the owner: callers need no privilege on the catalog (authz.c) */
+	kinesis_owner_begin(&saved);
 	ret = SPI_execute_snapshot(*planp, &arg, NULL, snap, InvalidSnapshot,
 							   true, false, 0);
+	kinesis_owner_end(&saved);
 	UnregisterSnapshot(snap);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "loading the shard map failed: %s", SPI_result_code_string(ret));

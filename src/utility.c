@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * utility.c
- *		The extension's ProcessUtility hook: what DROP DATABASE and DROP
- *		EXTENSION need done first.
+ *		The extension's ProcessUtility hook: what DROP DATABASE, DROP
+ *		EXTENSION and DROP ROLE need done around them.
  *
  * DROP DATABASE fails while anyone is connected to the database, and the
  * maintenance worker always is; so the worker is stopped first, kept from
@@ -15,6 +15,11 @@
  * DROP EXTENSION kinesis would then need CASCADE; the bucket tables are the
  * extension's own data, so they are dropped first, in the same transaction.
  *
+ * kinesis.stream_grants names roles by OID, which a dropped role leaves
+ * dangling; DROP ROLE removes the dropped roles' grants in the current
+ * database (roles are cluster-wide, other databases' grants are revoked
+ * there).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -23,7 +28,10 @@
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "nodes/parsenodes.h"
+#include "catalog/pg_type.h"
 #include "tcop/utility.h"
+#include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/snapmgr.h"
 
 #include "kinesis.h"
@@ -65,6 +73,53 @@ drop_bucket_tables(void)
 }
 
 /*
+ * dropped_roles
+ *		The OIDs of the existing roles a DROP ROLE names, as an oid[].
+ */
+static ArrayType *
+dropped_roles(DropRoleStmt *stmt)
+{
+	ListCell   *lc;
+	Datum	   *oids = palloc(sizeof(Datum) * Max(1, list_length(stmt->roles)));
+	int			n = 0;
+
+	foreach(lc, stmt->roles)
+	{
+		Oid			roleid = get_rolespec_oid(lfirst(lc), true);
+
+		if (OidIsValid(roleid))
+			oids[n++] = ObjectIdGetDatum(roleid);
+	}
+	return construct_array(oids, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT);
+}
+
+/*
+ * forget_grants
+ *		Remove the grants of roles just dropped, as the extension's owner
+ *		(who drops a role need not be able to write kinesis.stream_grants).
+ */
+static void
+forget_grants(ArrayType *roles)
+{
+	Oid			argtypes[1] = {OIDARRAYOID};
+	Datum		args[1] = {PointerGetDatum(roles)};
+	KinesisSavedUser saved;
+
+	if (!OidIsValid(get_extension_oid("kinesis", true)))
+		return;
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	kinesis_owner_begin(&saved);
+	if (SPI_execute_with_args("DELETE FROM kinesis.stream_grants g "
+							  " WHERE g.grantee::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1)",
+							  1, argtypes, args, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "removing the grants of dropped roles failed");
+	kinesis_owner_end(&saved);
+	PopActiveSnapshot();
+	SPI_finish();
+}
+
+/*
  * kinesis_process_utility
  *		Do what the two statements need first, then run them as usual.
  */
@@ -75,6 +130,7 @@ kinesis_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOn
 {
 	Node	   *parsetree = pstmt->utilityStmt;
 	volatile Oid dropped_db = InvalidOid;
+	ArrayType  *volatile roles = NULL;
 
 	if (IsA(parsetree, DropdbStmt))
 	{
@@ -84,6 +140,8 @@ kinesis_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOn
 	}
 	else if (IsA(parsetree, DropStmt) && drops_kinesis((DropStmt *) parsetree))
 		drop_bucket_tables();
+	else if (IsA(parsetree, DropRoleStmt))
+		roles = dropped_roles((DropRoleStmt *) parsetree);
 
 	PG_TRY();
 	{
@@ -104,6 +162,8 @@ kinesis_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOn
 	PG_END_TRY();
 	if (OidIsValid(dropped_db))
 		kinesis_worker_after_drop(dropped_db, true);
+	if (roles != NULL && ARR_NDIM(roles) > 0)
+		forget_grants(roles);
 }
 
 /*

@@ -801,6 +801,13 @@ kinesis_db_worker_main(Datum main_arg)
 
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
 	pgstat_report_appname("kinesis maintenance");
+
+	/*
+	 * The worker runs as the bootstrap superuser, so a search_path that a
+	 * database owner set (ALTER DATABASE ... SET search_path) must not
+	 * decide which operators its queries call.
+	 */
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
 	for (;;)
 	{
 		take_request();

@@ -19,14 +19,13 @@ COMMENT ON FUNCTION kinesis._kms_new_material() IS
     'Internal: 64 random bytes from the strong random source, the material of a new key (AES-256 key, HMAC-SHA256 key).';
 REVOKE ALL ON FUNCTION kinesis._kms_new_material() FROM PUBLIC;
 
-CREATE FUNCTION kinesis._kms_decrypt(stream_name text, key_ref integer, shard_index integer,
+CREATE FUNCTION kinesis._kms_decrypt(stream_id integer, key_ref integer, shard_index integer,
                                      seq bigint, data bytea)
 RETURNS bytea
 LANGUAGE C STABLE
 AS 'MODULE_PATHNAME', 'kinesis_kms_decrypt_sql';
-COMMENT ON FUNCTION kinesis._kms_decrypt(text, integer, integer, bigint, bytea) IS
-    'Internal: a stored record''s data as readers get it (decrypted when key_ref is not NULL; KMSDisabledException if its key is disabled). Used by kinesis.stream_records; not executable by PUBLIC.';
-REVOKE ALL ON FUNCTION kinesis._kms_decrypt(text, integer, integer, bigint, bytea) FROM PUBLIC;
+COMMENT ON FUNCTION kinesis._kms_decrypt(integer, integer, integer, bigint, bytea) IS
+    'Internal: a stored record''s data as readers get it (decrypted when key_ref is not NULL; KMSDisabledException if its key is disabled), for kinesis.stream_records. AccessDeniedException unless the caller may read (GetRecords) the stream with that id; a ciphertext decrypts only under the stream, shard and position it was written at.';
 
 CREATE FUNCTION kinesis._kms_invalidate()
 RETURNS trigger

@@ -23,9 +23,10 @@ SELECT s.stream_name, 'shardId-' || lpad(m.shard_index::text, 12, '0') AS shard_
        m.write_provisioned_throughput_exceeded, m.read_provisioned_throughput_exceeded,
        m.iterator_age_milliseconds
   FROM kinesis._shard_metrics() m
-  JOIN kinesis.stream_meta s ON s.stream_id = m.stream_id;
+  JOIN kinesis.stream_meta s ON s.stream_id = m.stream_id
+ WHERE kinesis.is_authorized('DescribeStreamSummary', s.stream_name);
 COMMENT ON VIEW kinesis.shard_metrics IS
-    'Live shard metrics of this database''s streams: totals since the server started (or the shard''s shared entry was reused), and the iterator age of the latest read. kinesis.metrics_history has them per minute.';
+    'Live shard metrics of this database''s streams that the caller may describe: totals since the server started (or the shard''s shared entry was reused), and the iterator age of the latest read. kinesis.metrics_history has them per minute.';
 GRANT SELECT ON kinesis.shard_metrics TO PUBLIC;
 
 CREATE FUNCTION kinesis._metric_names()
