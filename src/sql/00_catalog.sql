@@ -1,5 +1,11 @@
 -- kinesis extension, version 1.0: catalog tables.
 --
+-- The tables pg_dump dumps with the extension (pg_extension_config_dump)
+-- have no foreign keys between them: a parallel pg_restore loads each in its
+-- own transaction, in any order, and a key checked against a table not yet
+-- loaded would fail the whole table.  The functions that remove a stream or
+-- a consumer remove what belongs to it explicitly.
+--
 -- stream_meta (one row per stream), shard_meta (one row per shard, open or
 -- closed), records (the per-shard ordered logs, stored in time buckets that
 -- inherit from it) and buckets (which bucket tables a stream has).  Users
@@ -26,7 +32,7 @@ REVOKE ALL ON kinesis.kms_key_store FROM PUBLIC;
 CREATE TABLE kinesis.kms_aliases (
     alias_name text COLLATE "C" PRIMARY KEY
         CHECK (alias_name ~ '^alias/[a-zA-Z0-9/_-]{1,250}$'),
-    key_ref    integer NOT NULL REFERENCES kinesis.kms_key_store (key_ref),
+    key_ref    integer NOT NULL,
     created_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp()
 );
 COMMENT ON TABLE kinesis.kms_aliases IS
@@ -45,7 +51,7 @@ CREATE TABLE kinesis.stream_meta (
     encryption_type           text NOT NULL DEFAULT 'NONE'
         CHECK (encryption_type IN ('NONE', 'KMS')),
     key_id                    text,
-    kms_key_ref               integer REFERENCES kinesis.kms_key_store (key_ref),
+    kms_key_ref               integer,
     enhanced_monitoring       text[] NOT NULL DEFAULT '{}',
     status_since              timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     pending                   jsonb,
@@ -58,8 +64,7 @@ COMMENT ON TABLE kinesis.stream_meta IS
     'One row per Kinesis stream. Changed only through kinesis.create_stream() and the other control-plane functions. status_since is when stream_status last changed; pending is the transition the maintenance worker still has to carry out (CREATING, DELETING, UPDATING); scaling_history holds the times of the UpdateShardCount calls of the last 24 hours, encryption_history those of StartStreamEncryption and StopStreamEncryption; key_id is the KeyId as the caller gave it and kms_key_ref the key it names; records that arrived before expired_before stay inaccessible after a retention increase, as AWS''s do.';
 
 CREATE TABLE kinesis.shard_meta (
-    stream_id                   integer NOT NULL
-        REFERENCES kinesis.stream_meta (stream_id) ON DELETE CASCADE,
+    stream_id                   integer NOT NULL,
     shard_index                 integer NOT NULL CHECK (shard_index >= 0),
     parent_shard_index          integer,
     adjacent_parent_shard_index integer,
@@ -92,8 +97,7 @@ COMMENT ON TABLE kinesis.records IS
     'The per-shard ordered logs. Holds no rows itself: each stream''s records live in bucket tables kinesis.records_<stream_id>_<bucket> that inherit from it (see kinesis.buckets), so reading this table reads them all. seq is the per-shard counter embedded in the 56-digit sequence number; arrival is ApproximateArrivalTimestamp. key_ref is NULL for a record stored in plaintext; for a record put while its stream was encrypted it names the key in kinesis.kms_key_store, and data holds the ciphertext (a format byte, a random IV, AES-256-CBC, an HMAC-SHA256 tag that binds it to its shard and counter). Written by kinesis.put_record(s), read by kinesis.get_records(); do not modify directly.';
 
 CREATE TABLE kinesis.buckets (
-    stream_id  integer NOT NULL
-        REFERENCES kinesis.stream_meta (stream_id) ON DELETE CASCADE,
+    stream_id  integer NOT NULL,
     bucket     integer NOT NULL CHECK (bucket >= 0),
     created_at timestamptz NOT NULL,
     PRIMARY KEY (stream_id, bucket)
@@ -102,8 +106,7 @@ COMMENT ON TABLE kinesis.buckets IS
     'The time buckets of each stream: table kinesis.records_<stream_id>_<bucket>, primary key (shard_index, seq). Puts write the newest bucket; the maintenance worker starts a new one every retention/8 and drops a bucket once every record in it has passed the retention period.';
 
 CREATE TABLE kinesis.tags (
-    stream_id integer NOT NULL
-        REFERENCES kinesis.stream_meta (stream_id) ON DELETE CASCADE,
+    stream_id integer NOT NULL,
     tag_key   text COLLATE "C" NOT NULL,
     tag_value text NOT NULL,
     PRIMARY KEY (stream_id, tag_key)
@@ -112,8 +115,7 @@ COMMENT ON TABLE kinesis.tags IS
     'The tags of each stream (at most 50), changed with kinesis.add_tags_to_stream() and kinesis.remove_tags_from_stream(); they go with their stream.';
 
 CREATE TABLE kinesis.consumers (
-    stream_id       integer NOT NULL
-        REFERENCES kinesis.stream_meta (stream_id) ON DELETE CASCADE,
+    stream_id       integer NOT NULL,
     consumer_name   text COLLATE "C" NOT NULL,
     consumer_status text NOT NULL CHECK (consumer_status IN ('CREATING', 'ACTIVE', 'DELETING')),
     created_at      timestamptz NOT NULL,
@@ -129,9 +131,7 @@ CREATE TABLE kinesis.checkpoints (
     shard_index     integer NOT NULL,
     sequence_number text NOT NULL,
     updated_at      timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
-    PRIMARY KEY (stream_id, consumer_name, shard_index),
-    FOREIGN KEY (stream_id, consumer_name)
-        REFERENCES kinesis.consumers (stream_id, consumer_name) ON DELETE CASCADE
+    PRIMARY KEY (stream_id, consumer_name, shard_index)
 );
 COMMENT ON TABLE kinesis.checkpoints IS
     'Where each registered consumer has got to in each shard: the sequence number of the last record it processed (kinesis.checkpoint()), written in the consumer''s own transaction.';

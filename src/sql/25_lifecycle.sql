@@ -544,11 +544,33 @@ $$;
 COMMENT ON FUNCTION kinesis._bucket_width(integer) IS
     'Internal: how long a stream writes to one time bucket (an eighth of its retention period).';
 
+CREATE FUNCTION kinesis._catalog_complete(stream_id integer)
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    -- A stream past CREATING always has shards and at least one bucket,
+    -- and each bucket table has its primary key.  During a restore the
+    -- rows arrive table by table and the keys come last (pg_dump puts
+    -- them after all data), so this is false until the stream's data is in.
+    SELECT EXISTS (SELECT FROM kinesis.shard_meta h WHERE h.stream_id = _catalog_complete.stream_id)
+       AND EXISTS (SELECT FROM kinesis.buckets b WHERE b.stream_id = _catalog_complete.stream_id)
+       AND NOT EXISTS (
+           SELECT FROM kinesis.buckets b
+            WHERE b.stream_id = _catalog_complete.stream_id
+              AND NOT EXISTS (SELECT FROM pg_index i
+                               WHERE i.indrelid = to_regclass(kinesis._bucket_table(b.stream_id, b.bucket))
+                                 AND i.indisprimary))
+$$;
+COMMENT ON FUNCTION kinesis._catalog_complete(integer) IS
+    'Internal: whether a stream''s shards, buckets and bucket tables (with their primary keys) are all there. Maintenance leaves a stream alone until they are, so that it never acts on a database that pg_restore is still filling.';
+
 CREATE FUNCTION kinesis._due_tasks(OUT stream_id integer, OUT task text)
 RETURNS SETOF record
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+    SELECT d.stream_id, d.task FROM (
     SELECT s.stream_id,
            CASE s.stream_status WHEN 'CREATING' THEN 'create'
                                 WHEN 'DELETING' THEN 'delete'
@@ -587,10 +609,14 @@ AS $$
     SELECT DISTINCT c.stream_id, 'consumers'
       FROM kinesis.consumers c
      WHERE c.consumer_status IN ('CREATING', 'DELETING') AND c.not_before <= clock_timestamp()
+    ) d (stream_id, task)
+    -- only a stream being created may be worked on before its catalog is
+    -- complete (its shards and first bucket are what the task adds)
+     WHERE d.task = 'create' OR kinesis._catalog_complete(d.stream_id)
     ORDER BY 1, 2
 $$;
 COMMENT ON FUNCTION kinesis._due_tasks() IS
-    'Internal: the maintenance tasks due now: create, delete, reshard, encryption (transitions whose delay has passed), rotate (start a new bucket), trim (drop the oldest bucket), consumers (registrations and deregistrations to finish), metrics (the per-minute roll-up).';
+    'Internal: the maintenance tasks due now, for streams whose catalog is complete (kinesis._catalog_complete; a restore in progress is left alone): create, delete, reshard, encryption (transitions whose delay has passed), rotate (start a new bucket), trim (drop the oldest bucket), consumers (registrations and deregistrations to finish), metrics (the per-minute roll-up).';
 
 CREATE FUNCTION kinesis._task_create(sid integer, OUT outcome text, OUT detail text)
 LANGUAGE plpgsql VOLATILE
@@ -651,6 +677,12 @@ BEGIN
     FOR b IN SELECT k.bucket FROM kinesis.buckets k WHERE k.stream_id = sid LOOP
         EXECUTE format('DROP TABLE %s', kinesis._bucket_table(sid, b));
     END LOOP;
+    -- no foreign keys cascade (see 00_catalog.sql): everything of the stream
+    DELETE FROM kinesis.checkpoints c WHERE c.stream_id = sid;
+    DELETE FROM kinesis.consumers c WHERE c.stream_id = sid;
+    DELETE FROM kinesis.tags t WHERE t.stream_id = sid;
+    DELETE FROM kinesis.buckets k WHERE k.stream_id = sid;
+    DELETE FROM kinesis.shard_meta h WHERE h.stream_id = sid;
     DELETE FROM kinesis.stream_meta m WHERE m.stream_id = sid;
     -- its id may come back (after DROP and CREATE EXTENSION): forget its
     -- counters, buckets and metrics in shared memory
@@ -785,9 +817,14 @@ BEGIN
      WHERE c.stream_id = sid AND c.consumer_status = 'CREATING' AND c.not_before <= clock_timestamp();
     GET DIAGNOSTICS activated = ROW_COUNT;
     -- their checkpoints go with them
-    DELETE FROM kinesis.consumers c
-     WHERE c.stream_id = sid AND c.consumer_status = 'DELETING' AND c.not_before <= clock_timestamp();
-    GET DIAGNOSTICS removed = ROW_COUNT;
+    WITH gone AS (
+        DELETE FROM kinesis.consumers c
+         WHERE c.stream_id = sid AND c.consumer_status = 'DELETING' AND c.not_before <= clock_timestamp()
+        RETURNING c.consumer_name),
+    their_checkpoints AS (
+        DELETE FROM kinesis.checkpoints p
+         WHERE p.stream_id = sid AND p.consumer_name IN (SELECT g.consumer_name FROM gone g))
+    SELECT count(*) INTO removed FROM gone;
     outcome := CASE WHEN activated + removed > 0 THEN 'done' ELSE 'nothing to do' END;
     detail := format('%s consumers ACTIVE, %s removed', activated, removed);
 END
