@@ -319,8 +319,10 @@ probe_bucket(Oid relid, int32 shard_index, Snapshot snap, bool *gone)
 /*
  * stored_tip
  *		The largest counter the shard has used according to storage: its
- *		newest stored record, or its seq_floor (kept by trimming) when that
- *		is larger; *bucket receives the bucket holding the record (-1 if
+ *		newest stored record, or its seq_floor (kept by trimming) or, for a
+ *		closed shard, its ending counter when that is larger (the last
+ *		number a closed shard handed out may have been a rolled-back put's,
+ *		and its readers stop only once the watermark passes it); *bucket receives the bucket holding the record (-1 if
  *		none).  The catalog is read with a fresh snapshot, not through the
  *		cached map, which may be older than a bucket or a trim.  If a bucket
  *		vanishes between the catalog read and the probe, a trim committed
@@ -350,7 +352,8 @@ stored_tip(int32 stream_id, int32 shard_index, int32 *bucket)
 			elog(ERROR, "SPI_connect failed");
 		if (plan == NULL)
 		{
-			plan = SPI_prepare("SELECT (SELECT h.seq_floor FROM kinesis.shard_meta h "
+			plan = SPI_prepare("SELECT (SELECT GREATEST(h.seq_floor, h.ending_counter) "
+							   "          FROM kinesis.shard_meta h "
 							   "         WHERE h.stream_id = $1 AND h.shard_index = $2), "
 							   "       ARRAY(SELECT b.bucket FROM kinesis.buckets b "
 							   "              WHERE b.stream_id = $1 ORDER BY b.bucket DESC)",
