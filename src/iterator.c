@@ -258,6 +258,9 @@ kinesis_iterator_decode(const char *token, KinesisIterator *it)
 		kinesis_raise(KX_INVALID_ARGUMENT, "Invalid ShardIterator.");
 	memcpy(it->stream_name, p + ITERATOR_FIXED_LEN, len - ITERATOR_FIXED_LEN);
 	it->stream_name[len - ITERATOR_FIXED_LEN] = '\0';
+	/* a stream name as we issue them (it is quoted in errors and checks) */
+	if (!kinesis_match_name(it->stream_name))
+		kinesis_raise(KX_INVALID_ARGUMENT, "Invalid ShardIterator.");
 	it->stream_id = (int32) get_u32(p);
 	it->shard_index = (int32) get_u32(p + 4);
 	it->position = (int64) get_u64(p + 8);

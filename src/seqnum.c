@@ -276,14 +276,26 @@ kinesis_parse_seqnum(const char *s, KinesisSeqParts *parts)
 Datum
 kinesis_format_sequence_number(PG_FUNCTION_ARGS)
 {
+	int64		shard_epoch = PG_GETARG_INT64(0);
+	int32		shard_index = PG_GETARG_INT32(1);
 	int64		counter = PG_GETARG_INT64(2);
+	int64		seq_epoch = PG_GETARG_INT64(3);
+	const int64 max_epoch = (INT64CONST(1) << 36) - 1;
 
+	/* each field must fit its place in the layout, or it would wrap */
+	if (shard_epoch < 0 || shard_epoch > max_epoch)
+		kinesis_raise(KX_INVALID_ARGUMENT, "shard_epoch must be between 0 and %lld, got %lld.",
+					  (long long) max_epoch, (long long) shard_epoch);
+	if (shard_index < 0)
+		kinesis_raise(KX_INVALID_ARGUMENT, "shard_index must not be negative, got %d.", shard_index);
 	if (counter < 0)
-		elog(ERROR, "sequence counter must not be negative");
-	PG_RETURN_TEXT_P(cstring_to_text(kinesis_format_seqnum(PG_GETARG_INT64(0),
-														   PG_GETARG_INT32(1),
-														   counter,
-														   PG_GETARG_INT64(3))));
+		kinesis_raise(KX_INVALID_ARGUMENT, "counter must not be negative, got %lld.",
+					  (long long) counter);
+	if (seq_epoch < 0 || seq_epoch > max_epoch)
+		kinesis_raise(KX_INVALID_ARGUMENT, "seq_epoch must be between 0 and %lld, got %lld.",
+					  (long long) max_epoch, (long long) seq_epoch);
+	PG_RETURN_TEXT_P(cstring_to_text(kinesis_format_seqnum(shard_epoch, shard_index, counter,
+														   seq_epoch)));
 }
 
 /*

@@ -376,7 +376,12 @@ BEGIN
             token := NULL;
         END;
     END IF;
-    IF token IS NULL OR jsonb_typeof(token) <> 'object' OR token ->> 'o' IS DISTINCT FROM operation THEN
+    IF token IS NULL OR jsonb_typeof(token) <> 'object' OR token ->> 'o' IS DISTINCT FROM operation
+       -- the numbers the operations read back: whole and in range (a token
+       -- of another version of the extension must not fail their casts)
+       OR coalesce(token ->> 't', '') !~ '^[0-9]{1,15}$'
+       OR (token ? 'i' AND coalesce(token ->> 'i', '') !~ '^-?[0-9]{1,9}$')
+       OR (operation = 'ListShards' AND coalesce(token ->> 'a', '') !~ '^-?[0-9]{1,9}$') THEN
         PERFORM kinesis._raise('InvalidArgumentException', 'Invalid NextToken.');
     END IF;
     issued_ms := (token ->> 't')::bigint;

@@ -933,9 +933,16 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    deadline timestamptz := clock_timestamp() + timeout;
+    deadline timestamptz;
     current text;
 BEGIN
+    BEGIN
+        deadline := clock_timestamp() + coalesce(timeout, interval '30 seconds');
+    EXCEPTION WHEN datetime_field_overflow THEN
+        -- beyond the end (or the start) of time: no deadline (or one passed)
+        deadline := CASE WHEN timeout > interval '0' THEN 'infinity'::timestamptz
+                         ELSE '-infinity'::timestamptz END;
+    END;
     -- the waiters of the SDKs (stream_exists, stream_not_exists): status
     -- NULL waits for the stream to be gone
     LOOP

@@ -154,7 +154,7 @@ BEGIN
     SELECT * INTO c FROM kinesis.consumers x
      WHERE x.stream_id = (s).stream_id AND x.consumer_name = _find_consumer.consumer_name;
     IF NOT FOUND OR (consumer_arn IS NOT NULL
-                     AND floor(extract(epoch FROM (c).created_at))::bigint <> m[3]::bigint) THEN
+                     AND floor(extract(epoch FROM (c).created_at))::numeric <> m[3]::numeric) THEN
         PERFORM kinesis._raise('ResourceNotFoundException',
             format('Consumer %s under stream %s not found.',
                    coalesce(consumer_arn, consumer_name), (s).stream_name));

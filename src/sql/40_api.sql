@@ -263,7 +263,8 @@ BEGIN
         RETURN NULL;
     ELSIF jsonb_typeof(v) = 'number' THEN
         -- saturate at the ends of the timestamp range rather than fail
-        RETURN to_timestamp(least(greatest(v::numeric, -210866803200), 9224318015999)::double precision);
+        -- (and to microseconds first: a tiny fraction would underflow)
+        RETURN to_timestamp(round(least(greatest(v::numeric, -210866803200), 9224318015999), 6)::double precision);
     ELSIF jsonb_typeof(v) = 'string' THEN
         -- ISO-8601, as the AWS CLI accepts; no zone means UTC
         s := v #>> '{}';
@@ -273,8 +274,8 @@ BEGIN
                     RETURN s::timestamptz;
                 END IF;
                 RETURN s::timestamp AT TIME ZONE 'UTC';
-            EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
-                NULL;           -- e.g. 2024-13-01: falls through to the type error
+            EXCEPTION WHEN data_exception THEN
+                NULL;           -- e.g. 2024-13-01 or +16:00: falls through to the type error
             END;
         END IF;
     END IF;
