@@ -12,11 +12,13 @@
 #      TAP        test/t/*.pl through prove         (clusters of their own)
 # 4. runs each executable test/stress/*.py with python3 as postgres, each
 #    against a fresh throwaway cluster (port 5498, /var/tmp/kinesis-test/data)
-#    with PGHOST/PGPORT/PGUSER/PGDATABASE set; a script passes by exiting 0.
+#    with PGHOST/PGPORT/PGUSER/PGDATABASE set; a script passes by exiting 0;
+# 5. fuzzes the C parsers briefly (test/fuzz/run.sh, KINESIS_FUZZ_SECONDS
+#    per target, default 10).
 #
 # Counting: one per pg_regress test, one per isolation spec, one per TAP
 # assertion (a TAP file that dies or breaks its plan adds one failure), one
-# per stress script.  A suite that cannot run counts each of its tests as
+# per stress script, one per fuzz target.  A suite that cannot run counts each of its tests as
 # failed.  The last line is "N passed, N failed"; the exit status is non-zero
 # if anything failed or nothing ran.
 #
@@ -238,6 +240,25 @@ if [ "${#stress_tests[@]}" -gt 0 ]; then
 		kinesis_stop_cluster "$STRESS_DATADIR" || true
 	done
 	record stress "$ok" "$bad"
+fi
+
+# ------------------------------------------------------------------ fuzz
+
+# The C parsers under libFuzzer with ASan and UBSan: a short run of each
+# target after replaying its seeds and the inputs of past failures.
+fuzz_targets=("$B"/test/fuzz/fuzz_*.c)
+if [ -e "${fuzz_targets[0]}" ]; then
+	echo
+	echo "==================== fuzz (${#fuzz_targets[@]} targets, ${KINESIS_FUZZ_SECONDS:-10}s each) ===================="
+	log="$LOGDIR/fuzz.log"
+	rc=0
+	FUZZ_SECONDS="${KINESIS_FUZZ_SECONDS:-10}" bash "$B"/test/fuzz/run.sh 2>&1 | tee "$log" || rc=$?
+	ok=$(grep -cE '^fuzz [a-z_]+: ok' "$log" || true)
+	bad=$((${#fuzz_targets[@]} - ok))
+	if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+		bad=1
+	fi
+	record fuzz "$ok" "$bad"
 fi
 
 finish
