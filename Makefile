@@ -13,7 +13,10 @@ PGFILEDESC = "kinesis - Kinesis Data Streams inside PostgreSQL"
 # The install script is assembled from src/sql/*.sql in name order; every
 # later schema change ships as an upgrade script kinesis--A--B.sql.
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
-DATA = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*--*.sql))
+# upgrade scripts, and the frozen install scripts of earlier releases (so
+# that CREATE EXTENSION ... VERSION and ALTER EXTENSION ... UPDATE work)
+DATA = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*--*.sql)) \
+	$(filter-out releases/$(DATA_built),$(wildcard releases/$(EXTENSION)--*.sql))
 
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 PG_CPPFLAGS = -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
