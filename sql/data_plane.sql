@@ -91,8 +91,20 @@ SELECT * FROM kinesis.put_record('', 'x', 'k');
 SELECT * FROM kinesis.put_record('nosuchstream', 'x', 'k');
 SELECT * FROM kinesis.put_record('dp', 'x', 'k', sequence_number_for_ordering => 'abc');
 SELECT * FROM kinesis.put_record('dp', 'x', 'k', sequence_number_for_ordering => '12345');
-SELECT shard_id FROM kinesis.put_record('dp', 'x', 'k',
-    sequence_number_for_ordering => (SELECT sequence_number FROM kinesis.put_record('dp_other', 'x', 'k')));
+-- a well-formed number of another shard generation (creation second) than
+-- the target shard's is refused
+SELECT shard_id FROM kinesis.put_record('dp_other', 'x', 'k');
+DO $$
+BEGIN
+    PERFORM kinesis.put_record('dp', 'x', 'k', sequence_number_for_ordering =>
+        (SELECT kinesis.format_sequence_number(h.create_epoch + 1, 0, 1, h.create_epoch + 1)
+           FROM kinesis.shard_meta h JOIN kinesis.stream_meta s USING (stream_id)
+          WHERE s.stream_name = 'dp' AND h.shard_index = 0));
+    RAISE NOTICE 'accepted';
+EXCEPTION WHEN SQLSTATE 'KN002' THEN
+    RAISE NOTICE 'refused: %', split_part(SQLERRM, ':', 1);
+END
+$$;
 SELECT count(*) - 202 AS after_minus_before FROM kinesis.records;  -- the 'ü' key and the dp_other put
 
 -- sequence_number_for_ordering of the same shard: the new number is larger

@@ -195,7 +195,7 @@ SELECT stream_name, task, outcome FROM kinesis.run_maintenance() WHERE task <> '
 SELECT kinesis.put_record('en', 'tamper me', 'a') IS NOT NULL AS put;
 SELECT format('kinesis.records_%s_0', stream_id) AS bucket FROM kinesis.stream_meta WHERE stream_name = 'en' \gset
 SELECT max(seq) AS last FROM :bucket WHERE shard_index = 1 \gset
-UPDATE :bucket SET data = overlay(data PLACING '\xff'::bytea FROM 40 FOR 1) WHERE shard_index = 1 AND seq = :last;
+UPDATE :bucket SET data = set_byte(data, 39, get_byte(data, 39) # 255) WHERE shard_index = 1 AND seq = :last;
 SELECT count(*) FROM kinesis.get_records(kinesis.get_shard_iterator('en', 'shardId-000000000001', 'TRIM_HORIZON'));
 UPDATE :bucket b SET data = (SELECT c.data FROM :bucket c WHERE c.shard_index = 1 AND c.seq = :last - 1)
  WHERE b.shard_index = 1 AND b.seq = :last;

@@ -102,7 +102,15 @@ extern TimestampTz kinesis_now(void);
  * hashkey.c: 128-bit hash keys
  * ------------------------------------------------------------------------
  */
-typedef unsigned __int128 kinesis_u128;
+/*
+ * PostgreSQL's uint128, which c.h declares with MAXALIGN alignment: palloc
+ * guarantees no more, and a 16-byte-aligned type in a palloc'd struct
+ * (KinesisShard) would be misaligned, which is undefined behaviour.
+ */
+#ifndef HAVE_INT128
+#error "kinesis needs a compiler with a 128-bit integer type"
+#endif
+typedef uint128 kinesis_u128;
 
 extern kinesis_u128 kinesis_partition_key_hash(const char *key, int len);
 extern bool kinesis_parse_u128(const char *s, kinesis_u128 *out);
