@@ -50,6 +50,7 @@
 #include "commands/extension.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -68,6 +69,7 @@ PG_FUNCTION_INFO_V1(kinesis_authorized_sql);
 PG_FUNCTION_INFO_V1(kinesis_is_authorized_sql);
 PG_FUNCTION_INFO_V1(kinesis_valid_action_sql);
 PG_FUNCTION_INFO_V1(kinesis_authz_invalidate);
+PG_FUNCTION_INFO_V1(kinesis_builtin_role_actions);
 
 /* Every action a grant can name, as IAM spells them after "kinesis:". */
 static const char *const all_actions[] = {
@@ -458,6 +460,50 @@ kinesis_valid_action_sql(PG_FUNCTION_ARGS)
 		PG_RETURN_BOOL(false);
 	}
 	PG_RETURN_BOOL(in_list(all_actions, action));
+}
+
+/*
+ * kinesis._builtin_role_actions(role name) RETURNS SETOF text
+ *		What a built-in role brings, as grants would name it, for
+ *		kinesis.privileges: the same lists decide() uses.
+ */
+Datum
+kinesis_builtin_role_actions(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *role = NameStr(*PG_GETARG_NAME(0));
+	const char *const *lists[2] = {NULL, NULL};
+	int			l;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	if (strcmp(role, "kinesis_admin") == 0)
+	{
+		Datum		v = CStringGetTextDatum("kinesis:*");
+		bool		n = false;
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &n);
+		return (Datum) 0;
+	}
+	if (strcmp(role, "kinesis_producer") == 0)
+		lists[0] = producer_actions;
+	else if (strcmp(role, "kinesis_consumer") == 0)
+		lists[0] = consumer_actions;
+	else
+		return (Datum) 0;
+	lists[1] = read_only_actions;
+	for (l = 0; l < 2; l++)
+	{
+		const char *const *a;
+
+		for (a = lists[l]; *a != NULL; a++)
+		{
+			Datum		v = CStringGetTextDatum(psprintf("kinesis:%s", *a));
+			bool		n = false;
+
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &n);
+		}
+	}
+	return (Datum) 0;
 }
 
 /*

@@ -298,8 +298,6 @@ extern KinesisKmsKey *kinesis_kms_key(int32 key_ref, const char *stream_name);
 extern bytea **kinesis_kms_encrypt_batch(KinesisKmsKey *key, bytea **plain, int n);
 extern void kinesis_kms_seal(KinesisKmsKey *key, int32 stream_id, int32 shard_index, int64 counter,
 							 bytea *stored);
-extern bytea *kinesis_kms_decrypt(KinesisKmsKey *key, int32 stream_id, int32 shard_index, int64 counter,
-								  bytea *stored);
 extern bytea **kinesis_kms_decrypt_batch(KinesisKmsKey *key, int n, int32 stream_id,
 										 int32 shard_index,
 										 const int64 *counters, bytea **stored);

@@ -54,8 +54,14 @@ PG_FUNCTION_INFO_V1(kinesis_kms_invalidate);
 #define KMS_TAG_LEN			16
 #define KMS_BLOCK			16
 #define KMS_MATERIAL_LEN	64
-#define KMS_CIPHER			"aes-cbc/pad:pkcs"
-#define KMS_CIPHER_NOPAD	"aes-cbc/pad:none"
+#define KMS_CIPHER			"aes-cbc/pad:none"	/* PKCS padding is ours */
+
+/* an IV as pgcrypto takes it: a bytea of KMS_IV_LEN bytes */
+typedef struct KmsIv
+{
+	int32		vl_len_;
+	uint8		iv[KMS_IV_LEN];
+} KmsIv;
 
 /* the key store in this backend */
 static MemoryContext kms_cxt = NULL;
@@ -68,8 +74,7 @@ static Oid	kms_relid = InvalidOid;
 /* pgcrypto, loaded on first use */
 static PGFunction pgcrypto_encrypt_iv = NULL;
 static PGFunction pgcrypto_decrypt_iv = NULL;
-static text *kms_cipher_name = NULL;	/* with PKCS padding: one record */
-static text *kms_cipher_nopad = NULL;	/* without: a batch, padded by us */
+static text *kms_cipher_name = NULL;	/* records are padded by us */
 
 /*
  * kms_relcache_cb
@@ -181,7 +186,6 @@ kms_load_pgcrypto(void)
 	pgcrypto_encrypt_iv = load_external_function("$libdir/pgcrypto", "pg_encrypt_iv",
 												 true, NULL);
 	kms_cipher_name = MemoryContextStrdupText(KMS_CIPHER);
-	kms_cipher_nopad = MemoryContextStrdupText(KMS_CIPHER_NOPAD);
 }
 
 /*
@@ -294,11 +298,7 @@ kms_check(KinesisKmsKey *key, int32 stream_id, int32 shard_index, int64 counter,
 bytea **
 kinesis_kms_encrypt_batch(KinesisKmsKey *key, bytea **plain, int n)
 {
-	struct
-	{
-		int32		vl_len_;
-		uint8		iv[KMS_IV_LEN];
-	}			iv;
+	KmsIv		iv;
 	bytea	  **out = palloc(sizeof(bytea *) * n);
 	size_t		total = 0;
 	bytea	   *buf;
@@ -329,7 +329,7 @@ kinesis_kms_encrypt_batch(KinesisKmsKey *key, bytea **plain, int n)
 	ct = DatumGetByteaPP(DirectFunctionCall4(pgcrypto_encrypt_iv, PointerGetDatum(buf),
 											 PointerGetDatum(key->enc_key_bytea),
 											 PointerGetDatum(&iv),
-											 PointerGetDatum(kms_cipher_nopad)));
+											 PointerGetDatum(kms_cipher_name)));
 	if (VARSIZE_ANY_EXHDR(ct) != total)
 		elog(ERROR, "pgcrypto returned %zu bytes of ciphertext for %zu bytes",
 			 (size_t) VARSIZE_ANY_EXHDR(ct), total);
@@ -370,41 +370,10 @@ kinesis_kms_seal(KinesisKmsKey *key, int32 stream_id, int32 shard_index, int64 c
 }
 
 /*
- * kinesis_kms_decrypt
- *		A record's data from its stored form.  A ciphertext that fails its
- *		tag (altered, truncated, or moved to another shard or position) is
- *		reported as data corruption and never decrypted.
- */
-bytea *
-kinesis_kms_decrypt(KinesisKmsKey *key, int32 stream_id, int32 shard_index, int64 counter, bytea *stored)
-{
-	const uint8 *p = (const uint8 *) VARDATA_ANY(stored);
-	size_t		ctlen;
-	struct
-	{
-		int32		vl_len_;
-		uint8		iv[KMS_IV_LEN];
-	}			iv;
-	bytea	   *ct;
-
-	kms_load_pgcrypto();
-	ctlen = kms_check(key, stream_id, shard_index, counter, stored);
-	SET_VARSIZE(&iv, VARHDRSZ + KMS_IV_LEN);
-	memcpy(iv.iv, p + 1, KMS_IV_LEN);
-	ct = palloc(VARHDRSZ + ctlen);
-	SET_VARSIZE(ct, VARHDRSZ + ctlen);
-	memcpy(VARDATA(ct), p + 1 + KMS_IV_LEN, ctlen);
-	return DatumGetByteaPP(DirectFunctionCall4(pgcrypto_decrypt_iv, PointerGetDatum(ct),
-											   PointerGetDatum(key->enc_key_bytea),
-											   PointerGetDatum(&iv),
-											   PointerGetDatum(kms_cipher_name)));
-}
-
-/*
  * kinesis_kms_decrypt_batch
  *		The data of n records stored under one key, with one pgcrypto call.
  *
- * Every record's tag is checked first (as kinesis_kms_decrypt does).  Then
+ * Every record's tag is checked first (kms_check).  Then
  * the records' IVs and ciphertexts are laid end to end and decrypted as
  * one CBC chain from a zero IV: a CBC plaintext block depends only on its
  * own ciphertext block and the block before it, and the block before each
@@ -416,11 +385,7 @@ bytea **
 kinesis_kms_decrypt_batch(KinesisKmsKey *key, int n, int32 stream_id, int32 shard_index,
 						  const int64 *counters, bytea **stored)
 {
-	struct
-	{
-		int32		vl_len_;
-		uint8		iv[KMS_IV_LEN];
-	}			zero_iv;
+	KmsIv		zero_iv;
 	bytea	  **out = palloc(sizeof(bytea *) * n);
 	size_t		total = 0;
 	bytea	   *buf;
@@ -452,7 +417,7 @@ kinesis_kms_decrypt_batch(KinesisKmsKey *key, int n, int32 stream_id, int32 shar
 	pt = DatumGetByteaPP(DirectFunctionCall4(pgcrypto_decrypt_iv, PointerGetDatum(buf),
 											 PointerGetDatum(key->enc_key_bytea),
 											 PointerGetDatum(&zero_iv),
-											 PointerGetDatum(kms_cipher_nopad)));
+											 PointerGetDatum(kms_cipher_name)));
 	if (VARSIZE_ANY_EXHDR(pt) != total)
 		elog(ERROR, "pgcrypto returned %zu bytes of plaintext for %zu bytes",
 			 (size_t) VARSIZE_ANY_EXHDR(pt), total);
@@ -527,6 +492,8 @@ kinesis_kms_decrypt_sql(PG_FUNCTION_ARGS)
 	KinesisStream *stream;
 	KinesisKmsKey *key;
 	char		name[129];
+	bytea	   *stored;
+	int64		counter;
 
 	if (PG_ARGISNULL(4))
 		PG_RETURN_NULL();
@@ -540,8 +507,10 @@ kinesis_kms_decrypt_sql(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1))
 		PG_RETURN_DATUM(PG_GETARG_DATUM(4));
 	key = kinesis_kms_key(PG_GETARG_INT32(1), name);
-	PG_RETURN_BYTEA_P(kinesis_kms_decrypt(key, PG_GETARG_INT32(0), PG_GETARG_INT32(2),
-										  PG_GETARG_INT64(3), PG_GETARG_BYTEA_PP(4)));
+	stored = PG_GETARG_BYTEA_PP(4);
+	counter = PG_GETARG_INT64(3);
+	PG_RETURN_BYTEA_P(kinesis_kms_decrypt_batch(key, 1, PG_GETARG_INT32(0), PG_GETARG_INT32(2),
+												&counter, &stored)[0]);
 }
 
 /*

@@ -153,6 +153,13 @@ $$;
 COMMENT ON FUNCTION kinesis.revoke_stream_access(regrole, text, text[]) IS
     'Take back what grant_stream_access gave: the listed actions (exactly as granted), or every grant of the role on that stream name when actions is NULL. Privileges that come from the built-in roles are taken back with REVOKE kinesis_producer FROM ... and the like. Members of kinesis_admin and superusers only.';
 
+CREATE FUNCTION kinesis._builtin_role_actions(role name)
+RETURNS SETOF text
+LANGUAGE C IMMUTABLE STRICT
+AS 'MODULE_PATHNAME', 'kinesis_builtin_role_actions';
+COMMENT ON FUNCTION kinesis._builtin_role_actions(name) IS
+    'Internal: the actions a built-in role (kinesis_admin, kinesis_producer, kinesis_consumer) brings on every stream, as the privilege checks in C know them.';
+
 CREATE VIEW kinesis.privileges AS
 SELECT g.grantee::text AS role, g.stream_name, g.action, 'kinesis.stream_grants'::text AS source
   FROM kinesis.stream_grants g
@@ -161,15 +168,7 @@ SELECT r.rolname::text, '*', a.action, b.rolname::text
   FROM pg_catalog.pg_auth_members m
   JOIN pg_catalog.pg_roles b ON b.oid = m.roleid
   JOIN pg_catalog.pg_roles r ON r.oid = m.member
- CROSS JOIN LATERAL pg_catalog.unnest(CASE b.rolname
-           WHEN 'kinesis_admin' THEN ARRAY['kinesis:*']
-           WHEN 'kinesis_producer' THEN ARRAY['kinesis:PutRecord', 'kinesis:PutRecords']
-           ELSE ARRAY['kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:RegisterStreamConsumer',
-                      'kinesis:DeregisterStreamConsumer', 'kinesis:DescribeStreamConsumer',
-                      'kinesis:ListStreamConsumers'] END
-           || CASE WHEN b.rolname = 'kinesis_admin' THEN '{}'::text[]
-                   ELSE ARRAY['kinesis:DescribeLimits', 'kinesis:DescribeStream', 'kinesis:DescribeStreamSummary',
-                              'kinesis:ListShards', 'kinesis:ListStreams', 'kinesis:ListTagsForStream'] END) a(action)
+ CROSS JOIN LATERAL kinesis._builtin_role_actions(b.rolname) a(action)
  WHERE b.rolname IN ('kinesis_admin', 'kinesis_producer', 'kinesis_consumer');
 COMMENT ON VIEW kinesis.privileges IS
     'Who may do what: the rows of kinesis.stream_grants, and for each direct member of a built-in role the actions it brings (on every stream). Readable by kinesis_admin members and superusers.';

@@ -1,9 +1,12 @@
-# Releases and upgrades.  Version 1.0 is the first release; its install
-# script is frozen in releases/kinesis--1.0.sql and installed beside the
-# current one.  Two things are checked:
+# Releases and upgrades.  Version 1.0 is the first release.  While it is
+# the current version, releases/kinesis--1.0.sql.sha256 holds the checksum
+# of its install script; when the next version is started, the script
+# itself is added as releases/kinesis--1.0.sql (built from tag v1.0) and
+# installed beside the new one.  Two things are checked:
 #
 #   * while kinesis.control's default_version is a released version, the
-#     install script the build produces is byte for byte the frozen one: a
+#     install script the build produces is byte for byte the frozen one (or
+#     has its checksum): a
 #     change to the schema must come with a new version and an upgrade
 #     script, never silently under a released version number;
 #   * every earlier release can be installed and updated to the current
@@ -17,13 +20,16 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Digest::SHA qw(sha256_hex);
 
 my $control = slurp_file('kinesis.control');
 my ($current) = $control =~ /^default_version\s*=\s*'([^']+)'/m;
 ok(defined $current, "kinesis.control names the default version ($current)");
 
-my @releases = sort map { m{releases/kinesis--([^-]+)\.sql$} ? $1 : () } glob('releases/kinesis--*.sql');
-ok(scalar(@releases) > 0, 'releases/ holds the frozen install scripts: ' . join(', ', @releases));
+my %seen;
+my @releases = sort grep { !$seen{$_}++ }
+  map { m{releases/kinesis--([^-]+)\.sql(\.sha256)?$} ? $1 : () } glob('releases/kinesis--*');
+ok(scalar(@releases) > 0, 'releases/ holds the released install scripts or their checksums: ' . join(', ', @releases));
 
 # ---------------------------------------------------------------------
 # A released version's script never changes
@@ -32,9 +38,11 @@ if (grep { $_ eq $current } @releases)
 {
 	ok(-e "kinesis--$current.sql", "the build produced kinesis--$current.sql");
 	my $built = slurp_file("kinesis--$current.sql");
-	my $frozen = slurp_file("releases/kinesis--$current.sql");
-	ok($built eq $frozen,
-		"the schema of released version $current is unchanged (src/sql/ builds releases/kinesis--$current.sql exactly; "
+	my $frozen = -e "releases/kinesis--$current.sql"
+	  ? sha256_hex(slurp_file("releases/kinesis--$current.sql"))
+	  : (split /\s+/, slurp_file("releases/kinesis--$current.sql.sha256"))[0];
+	ok(sha256_hex($built) eq $frozen,
+		"the schema of released version $current is unchanged (src/sql/ builds the released script exactly; "
 		  . 'a schema change needs a new version and an upgrade script)');
 }
 else
@@ -46,7 +54,8 @@ else
 # ---------------------------------------------------------------------
 # Earlier releases update to the current version
 # ---------------------------------------------------------------------
-my @earlier = grep { $_ ne $current } @releases;
+# updating needs the earlier release's whole script
+my @earlier = grep { $_ ne $current && -e "releases/kinesis--$_.sql" } @releases;
 SKIP:
 {
 	skip "no release before $current yet", 1 unless @earlier;
