@@ -11,8 +11,9 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 PGFILEDESC = "kinesis - Kinesis Data Streams inside PostgreSQL"
 
 # The install script is assembled from src/sql/*.sql in name order; every
-# later schema change ships as an upgrade script kinesis--A--B.sql.
-DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+# later schema change ships as an upgrade script kinesis--A--B.sql, built
+# from the files that version added (and the functions it replaced).
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--1.0--1.1.sql
 # upgrade scripts, and the frozen install scripts of earlier releases (so
 # that CREATE EXTENSION ... VERSION and ALTER EXTENSION ... UPDATE work)
 DATA = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*--*.sql)) \
@@ -35,14 +36,43 @@ ISOLATION_OPTS = --inputdir=test --outputdir=output_iso \
 	--load-extension=kinesis
 TAP_TESTS = 1
 PROVE_TESTS = test/t/*.pl
-EXTRA_CLEAN = $(DATA_built) tmp_regress tmp_isolation output_iso results \
+EXTRA_CLEAN = $(DATA_built) $(GATEWAY) gateway/*.o tmp_regress tmp_isolation output_iso results \
 	regression.diffs regression.out
+
+# The wire gateway (gateway/): a program of its own, installed beside
+# pg_ctl, that speaks Kinesis's HTTP protocol and calls kinesis.api()
+GATEWAY = gateway/kinesis-gateway
+GATEWAY_OBJS = $(patsubst %.c,%.o,$(sort $(wildcard gateway/*.c)))
+GATEWAY_CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-Wno-missing-field-initializers -pthread -I$(shell $(PG_CONFIG) --includedir)
+GATEWAY_LIBS = -L$(shell $(PG_CONFIG) --libdir) -lpq -lmicrohttpd -lnghttp2 -ljansson \
+	-lcrypto -lz -lm -pthread
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+all: $(GATEWAY)
+
+gateway/%.o: gateway/%.c gateway/*.h
+	$(CC) $(GATEWAY_CFLAGS) -c -o $@ $<
+
+$(GATEWAY): $(GATEWAY_OBJS)
+	$(CC) -o $@ $^ $(GATEWAY_LIBS)
+
+install: install-gateway
+install-gateway: $(GATEWAY)
+	$(INSTALL_PROGRAM) $(GATEWAY) '$(DESTDIR)$(bindir)/kinesis-gateway'
+.PHONY: install-gateway
+
 # every C file includes the shared header
 $(OBJS) $(OBJS:.o=.bc): src/kinesis.h
 
-$(DATA_built): $(sort $(wildcard src/sql/*.sql)) kinesis.control
+$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard src/sql/*.sql)) kinesis.control
 	cat $(sort $(wildcard src/sql/*.sql)) > $@
+
+# 1.0 -> 1.1: the gateway's objects, and kinesis.api() with SubscribeToShard
+$(EXTENSION)--1.0--1.1.sql: src/sql/60_gateway.sql src/sql/40_api.sql
+	{ echo "-- kinesis 1.0 -> 1.1: src/sql/60_gateway.sql, and kinesis.api() from src/sql/40_api.sql"; \
+	  cat src/sql/60_gateway.sql; \
+	  sed -n '/^CREATE FUNCTION kinesis.api(/,/^COMMENT ON FUNCTION kinesis.api(/{s/^CREATE FUNCTION/CREATE OR REPLACE FUNCTION/;p;}' src/sql/40_api.sql; \
+	  sed -n '/^COMMENT ON FUNCTION kinesis.api(/,/;$$/p' src/sql/40_api.sql | tail -n +2; } > $@

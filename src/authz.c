@@ -80,7 +80,7 @@ static const char *const all_actions[] = {
 	"IncreaseStreamRetentionPeriod", "ListShards", "ListStreamConsumers", "ListStreams",
 	"ListTagsForStream", "MergeShards", "PutRecord", "PutRecords", "RegisterStreamConsumer",
 	"RemoveTagsFromStream", "SplitShard", "StartStreamEncryption", "StopStreamEncryption",
-	"UpdateShardCount", NULL
+	"SubscribeToShard", "UpdateShardCount", NULL
 };
 
 /*
@@ -98,7 +98,7 @@ static const char *const producer_actions[] = {"PutRecord", "PutRecords", NULL};
 
 static const char *const consumer_actions[] = {
 	"GetRecords", "GetShardIterator", "RegisterStreamConsumer", "DeregisterStreamConsumer",
-	"DescribeStreamConsumer", "ListStreamConsumers", NULL
+	"DescribeStreamConsumer", "ListStreamConsumers", "SubscribeToShard", NULL
 };
 
 /* one row of kinesis.stream_grants */

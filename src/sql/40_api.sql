@@ -998,6 +998,8 @@ BEGIN
             response := kinesis._api_change_encryption(kinesis._api_body(request), true);
         WHEN 'StopStreamEncryption' THEN
             response := kinesis._api_change_encryption(kinesis._api_body(request), false);
+        WHEN 'SubscribeToShard' THEN
+            response := kinesis._api_subscribe_to_shard(kinesis._api_body(request));
         ELSE
             PERFORM kinesis._raise('UnknownOperationException', '');
     END CASE;
