@@ -378,6 +378,8 @@ SELECT kinesis.api('DescribeLimits', NULL);
 -- =====================================================================
 -- UnknownOperationException: a bare __type
 -- =====================================================================
+SELECT kinesis.api('GetStreamRecords', '{}');
+-- (SubscribeToShard is an operation since 1.1: its validation, as AWS lists it)
 SELECT kinesis.api('SubscribeToShard', '{}');
 SELECT kinesis.api('createStream', '{"StreamName": "zz_api_x"}');
 SELECT kinesis.api('Kinesis_20131202.CreateStream', '{"StreamName": "zz_api_x"}');

@@ -120,6 +120,7 @@ SELECT jsonb_array_length(kinesis.api('SubscribeToShard', jsonb_build_object(
 SELECT kinesis.api('SubscribeToShard', jsonb_build_object('ConsumerARN', :'arn', 'ShardId', 'shardId-000000000000'));
 SELECT kinesis.api('SubscribeToShard', jsonb_build_object('ShardId', 'shardId-000000000000',
            'StartingPosition', jsonb_build_object('Type', 'LATEST')));
+SELECT kinesis.api('SubscribeToShard', jsonb_build_object('ConsumerARN', :'arn', 'StartingPosition', '{}'::jsonb));
 SELECT kinesis.api('SubscribeToShard', jsonb_build_object('ConsumerARN', 'not-an-arn', 'ShardId', 'shardId-000000000000',
            'StartingPosition', jsonb_build_object('Type', 'LATEST')));
 SELECT kinesis.api('SubscribeToShard', jsonb_build_object('ConsumerARN', :'arn', 'ShardId', 'shardId-000000000009',

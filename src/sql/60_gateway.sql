@@ -282,11 +282,17 @@ AS $$
 DECLARE
     stream_name text;
 BEGIN
-    IF consumer_arn IS NULL THEN
-        PERFORM kinesis._raise_validation(ARRAY[
-            'Value null at ''consumerARN'' failed to satisfy constraint: Member must not be null']);
-    END IF;
-    PERFORM kinesis._raise_validation(kinesis._consumer_arn_errors(consumer_arn));
+    -- every missing or malformed member at once, as AWS lists them
+    PERFORM kinesis._raise_validation(
+        CASE WHEN consumer_arn IS NULL
+             THEN ARRAY['Value null at ''consumerARN'' failed to satisfy constraint: Member must not be null']
+             ELSE kinesis._consumer_arn_errors(consumer_arn) END
+        || CASE WHEN shard_id IS NULL
+                THEN ARRAY['Value null at ''shardId'' failed to satisfy constraint: Member must not be null']
+                ELSE '{}'::text[] END
+        || CASE WHEN starting_position_type IS NULL
+                THEN ARRAY['Value null at ''startingPosition.type'' failed to satisfy constraint: Member must not be null']
+                ELSE '{}'::text[] END);
     -- the consumer's stream, which the privilege is about, is in its ARN
     stream_name := (regexp_match(consumer_arn, ':stream/([^/]+)/consumer/'))[1];
     PERFORM kinesis._authorize('SubscribeToShard', stream_name);
@@ -308,8 +314,14 @@ DECLARE
     pos jsonb := kinesis._api_value(request -> 'StartingPosition', 'Structure');
 BEGIN
     IF pos IS NULL THEN
-        PERFORM kinesis._raise_validation(ARRAY[
-            'Value null at ''startingPosition'' failed to satisfy constraint: Member must not be null']);
+        PERFORM kinesis._raise_validation(
+            CASE WHEN consumer_arn IS NULL
+                 THEN ARRAY['Value null at ''consumerARN'' failed to satisfy constraint: Member must not be null']
+                 ELSE kinesis._consumer_arn_errors(consumer_arn) END
+            || CASE WHEN shard_id IS NULL
+                    THEN ARRAY['Value null at ''shardId'' failed to satisfy constraint: Member must not be null']
+                    ELSE '{}'::text[] END
+            || ARRAY['Value null at ''startingPosition'' failed to satisfy constraint: Member must not be null']);
     END IF;
     RETURN jsonb_build_object('EventStream', jsonb_build_object('SubscribeToShardEvent',
         kinesis.subscribe_to_shard(consumer_arn, shard_id,

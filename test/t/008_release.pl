@@ -67,7 +67,7 @@ SKIP:
 	$node->safe_psql('postgres', 'CREATE DATABASE fresh');
 	$node->safe_psql('fresh', 'CREATE EXTENSION kinesis CASCADE');
 	my $fresh = $node->safe_psql('fresh', q{
-		SELECT string_agg(pg_describe_object(classid, objid, 0), E'\n' ORDER BY 1)
+		SELECT string_agg(pg_describe_object(classid, objid, 0), E'\n' ORDER BY pg_describe_object(classid, objid, 0))
 		  FROM pg_depend WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
 		   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'kinesis')});
 	foreach my $v (@earlier)
@@ -86,7 +86,7 @@ SKIP:
 		is($node->safe_psql($db, "SELECT extversion FROM pg_extension WHERE extname = 'kinesis'"),
 			$current, "$v updates to $current");
 		is($node->safe_psql($db, q{
-			SELECT string_agg(pg_describe_object(classid, objid, 0), E'\n' ORDER BY 1)
+			SELECT string_agg(pg_describe_object(classid, objid, 0), E'\n' ORDER BY pg_describe_object(classid, objid, 0))
 			  FROM pg_depend WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
 			   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'kinesis')}),
 			$fresh, "after the update from $v, the extension has the objects of a fresh $current");
