@@ -109,6 +109,28 @@ kgw_log(const char *fmt,...)
 	pthread_mutex_unlock(&log_lock);
 }
 
+/*
+ * fatal_msg
+ *		A start-up error: to stderr, and to the log when it is a file, so
+ *		that a gateway started in the background leaves a reason behind.
+ */
+static void
+fatal_msg(const char *fmt,...) __attribute__((format(printf, 1, 2)));
+
+static void
+fatal_msg(const char *fmt,...)
+{
+	va_list		ap;
+	char		buf[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "kinesis-gateway: %s\n", buf);
+	if (log_file != NULL && log_file != stderr)
+		kgw_log("fatal: %s", buf);
+}
+
 static void
 usage(FILE *f)
 {
@@ -266,7 +288,7 @@ open_listener(void)
 	snprintf(port, sizeof(port), "%d", kgw_conf.port);
 	if ((rc = getaddrinfo(kgw_conf.listen_host, port, &hints, &ai)) != 0)
 	{
-		fprintf(stderr, "kinesis-gateway: %s: %s\n", kgw_conf.listen_host, gai_strerror(rc));
+		fatal_msg("%s: %s", kgw_conf.listen_host, gai_strerror(rc));
 		return -1;
 	}
 	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
@@ -274,8 +296,8 @@ open_listener(void)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
 		bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 512) != 0)
 	{
-		fprintf(stderr, "kinesis-gateway: cannot listen on %s:%d: %s\n",
-				kgw_conf.listen_host, kgw_conf.port, strerror(errno));
+		fatal_msg("cannot listen on %s:%d: %s", kgw_conf.listen_host, kgw_conf.port,
+				  strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		freeaddrinfo(ai);
@@ -472,7 +494,7 @@ main(int argc, char **argv)
 	kgw_dispatch_init();
 	if (!kgw_pool_check(err, sizeof(err)))
 	{
-		fprintf(stderr, "kinesis-gateway: %s\n", err);
+		fatal_msg("%s", err);
 		return 1;
 	}
 	if ((listen_fd = open_listener()) < 0)

@@ -30,6 +30,8 @@ export KINESIS_SRC_DIR PG_CONFIG KINESIS_PGBIN KINESIS_BUILD_DIR KINESIS_PG_USER
 KINESIS_PACKAGES=(
 	postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-15-pgq3
 	libssl-dev libipc-run-perl make gcc python3 python3-psycopg2
+	libpq-dev libmicrohttpd-dev libnghttp2-dev libjansson-dev zlib1g-dev
+	python3-boto3 awscli python3-cbor2
 )
 
 # Connection settings from the caller's environment must not leak into the
@@ -131,6 +133,8 @@ kinesis_build_copy() {
 		--exclude=./.git --exclude='*.o' --exclude='*.so' --exclude='*.bc' \
 		--exclude=./results --exclude=./output_iso --exclude='./tmp_*' \
 		--exclude=./tmp_check --exclude=./log --exclude='./regression.*' \
+		--exclude=./test/fuzz/build --exclude=./gateway/kinesis-gateway \
+		--exclude=./test/gateway/sdk_js/node_modules \
 		-cf - . | tar -C "$dest" -xf - || return 1
 	chown -R "$KINESIS_PG_USER:$KINESIS_PG_USER" "$dest" || return 1
 	# Removes a stale generated install script (DATA_built) if one came along.
