@@ -70,9 +70,10 @@ $(OBJS) $(OBJS:.o=.bc): src/kinesis.h
 $(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard src/sql/*.sql)) kinesis.control
 	cat $(sort $(wildcard src/sql/*.sql)) > $@
 
-# 1.0 -> 1.1: the gateway's objects, and kinesis.api() with SubscribeToShard
-$(EXTENSION)--1.0--1.1.sql: src/sql/60_gateway.sql src/sql/40_api.sql
-	{ echo "-- kinesis 1.0 -> 1.1: src/sql/60_gateway.sql, and kinesis.api() from src/sql/40_api.sql"; \
-	  cat src/sql/60_gateway.sql; \
+# 1.0 -> 1.1: the files 1.1 added, and kinesis.api() (with SubscribeToShard)
+UPGRADE_1_1 = src/sql/60_gateway.sql src/sql/61_api_codec.sql
+$(EXTENSION)--1.0--1.1.sql: $(UPGRADE_1_1) src/sql/40_api.sql
+	{ echo "-- kinesis 1.0 -> 1.1: $(UPGRADE_1_1), and kinesis.api() from src/sql/40_api.sql"; \
+	  cat $(UPGRADE_1_1); \
 	  sed -n '/^CREATE FUNCTION kinesis.api(/,/^COMMENT ON FUNCTION kinesis.api(/{s/^CREATE FUNCTION/CREATE OR REPLACE FUNCTION/;p;}' src/sql/40_api.sql; \
 	  sed -n '/^COMMENT ON FUNCTION kinesis.api(/,/;$$/p' src/sql/40_api.sql | tail -n +2; } > $@

@@ -1004,6 +1004,10 @@ BEGIN
             PERFORM kinesis._raise('UnknownOperationException', '');
     END CASE;
     -- absent optional members are left out, at every depth, never null
+    -- (the C encoders of PutRecords and GetRecords make none)
+    IF operation IN ('PutRecords', 'GetRecords') THEN
+        RETURN response;
+    END IF;
     RETURN jsonb_strip_nulls(response);
 EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT;

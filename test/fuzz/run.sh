@@ -4,9 +4,9 @@
 #   bash test/fuzz/run.sh [target...]        (default: every target)
 #
 # 1. makes sure clang-14, libFuzzer (libclang-rt-14-dev), the PostgreSQL 15
-#    server headers and libpgcommon (postgresql-server-dev-15) and OpenSSL
-#    headers (libssl-dev) are there, installing them with apt-get when run
-#    as root;
+#    server headers and libpgcommon (postgresql-server-dev-15), OpenSSL
+#    headers (libssl-dev) and jansson (libjansson-dev, for fuzz_cbor) are
+#    there, installing them with apt-get when run as root;
 # 2. builds every target (test/fuzz/Makefile) into test/fuzz/build/;
 # 3. for each target, replays test/fuzz/regressions/<target>/* first, then
 #    fuzzes for FUZZ_SECONDS seconds (default 20; 0 only runs the seeds and
@@ -32,7 +32,7 @@ FUZZ_DIR=$(pwd)
 FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
 FUZZ_TIMEOUT="${FUZZ_TIMEOUT:-10}"
 FUZZ_RSS_MB="${FUZZ_RSS_MB:-2048}"
-ALL_TARGETS=(fuzz_seqnum fuzz_hashkey fuzz_shardid fuzz_validate fuzz_iterator fuzz_token)
+ALL_TARGETS=(fuzz_seqnum fuzz_hashkey fuzz_shardid fuzz_validate fuzz_iterator fuzz_token fuzz_cbor)
 if [ $# -gt 0 ]; then
 	TARGETS=("$@")
 else
@@ -56,15 +56,16 @@ missing_prereqs() {
 	[ -x "$PG_CONFIG" ] && [ -f "$("$PG_CONFIG" --includedir-server)/postgres.h" ] &&
 		[ -f "$("$PG_CONFIG" --pkglibdir)/libpgcommon.a" ] || { echo postgresql-server-dev-15; return; }
 	[ -f /usr/include/openssl/evp.h ] || { echo libssl-dev; return; }
+	[ -f /usr/include/jansson.h ] || { echo libjansson-dev; return; }
 	command -v make >/dev/null 2>&1 || { echo make; return; }
 }
 
 if [ -n "$(missing_prereqs)" ]; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-		echo "installing clang-14 libclang-rt-14-dev postgresql-server-dev-15 libssl-dev make"
+		echo "installing clang-14 libclang-rt-14-dev postgresql-server-dev-15 libssl-dev libjansson-dev make"
 		apt-get update </dev/null >/dev/null &&
 			DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-				clang-14 libclang-rt-14-dev postgresql-server-dev-15 libssl-dev make </dev/null >/dev/null
+				clang-14 libclang-rt-14-dev postgresql-server-dev-15 libssl-dev libjansson-dev make </dev/null >/dev/null
 	fi
 	if [ -n "$(missing_prereqs)" ]; then
 		echo "fuzz: missing $(missing_prereqs) (apt-get install it, as root)" >&2

@@ -1,0 +1,28 @@
+-- kinesis extension, since version 1.1: PutRecords and GetRecords of
+-- kinesis.api() decoded and encoded in C (src/apicodec.c).
+--
+-- The PL/pgSQL decoders of 40_api.sql stay, under the names
+-- _api_put_records_checked and _api_get_records_checked, for the requests
+-- the C path hands over (anything not plainly well formed), so that every
+-- type error keeps AWS's wording.  Part of the 1.0 -> 1.1 upgrade script.
+
+ALTER FUNCTION kinesis._api_put_records(jsonb) RENAME TO _api_put_records_checked;
+COMMENT ON FUNCTION kinesis._api_put_records_checked(jsonb) IS
+    'Internal: PutRecords for kinesis.api(), decoded member by member in PL/pgSQL; kinesis._api_put_records() hands it the requests that are not plainly well formed.';
+ALTER FUNCTION kinesis._api_get_records(jsonb) RENAME TO _api_get_records_checked;
+COMMENT ON FUNCTION kinesis._api_get_records_checked(jsonb) IS
+    'Internal: GetRecords for kinesis.api(), decoded member by member in PL/pgSQL; kinesis._api_get_records() hands it the requests that are not plainly well formed.';
+
+CREATE FUNCTION kinesis._api_put_records(request jsonb)
+RETURNS jsonb
+LANGUAGE C VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'kinesis_api_put_records';
+COMMENT ON FUNCTION kinesis._api_put_records(jsonb) IS
+    'Internal: PutRecords for kinesis.api(), in C: a well-formed request straight to kinesis.put_records(), the response built as jsonb without null members; any other request to kinesis._api_put_records_checked().';
+
+CREATE FUNCTION kinesis._api_get_records(request jsonb)
+RETURNS jsonb
+LANGUAGE C VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'kinesis_api_get_records';
+COMMENT ON FUNCTION kinesis._api_get_records(jsonb) IS
+    'Internal: GetRecords for kinesis.api(), in C: a well-formed request straight to kinesis.get_records(), the response built as jsonb without null members; any other request to kinesis._api_get_records_checked().';
