@@ -54,6 +54,34 @@ static const char *const operations[] = {
 	"SubscribeToShard", "UpdateShardCount", NULL
 };
 
+/* requests in kgw_handle() and subscriptions not yet freed, for shutdown */
+static pthread_mutex_t busy_lock = PTHREAD_MUTEX_INITIALIZER;
+static int	busy;
+
+static void
+busy_add(int d)
+{
+	pthread_mutex_lock(&busy_lock);
+	busy += d;
+	pthread_mutex_unlock(&busy_lock);
+}
+
+/*
+ * kgw_busy
+ *		How many requests are being answered and subscriptions streamed:
+ *		shutdown waits for them to end.
+ */
+int
+kgw_busy(void)
+{
+	int			n;
+
+	pthread_mutex_lock(&busy_lock);
+	n = busy;
+	pthread_mutex_unlock(&busy_lock);
+	return n;
+}
+
 /* ------------------------------------------------------------------------
  * Small helpers
  * ------------------------------------------------------------------------
@@ -725,6 +753,7 @@ kgw_sub_free(kgw_subscription *s)
 {
 	if (s == NULL)
 		return;
+	busy_add(-1);
 	kgw_log("subscription end %s %s events=%ld records=%ld seconds=%.1f",
 			s->consumer_arn, s->shard_id, s->events, s->records, kgw_now() - s->started);
 	free(s->consumer_arn);
@@ -769,6 +798,7 @@ start_subscription(kgw_response *resp, bool cbor, const char *role,
 	resp->status = 200;
 	resp->content_type = EVENTSTREAM_TYPE;
 	resp->sub = s;
+	busy_add(1);
 done:
 	if (rq)
 		json_decref(rq);
@@ -829,6 +859,7 @@ kgw_handle(const kgw_request *req, kgw_response *resp)
 	size_t		answer_len = 0;
 
 	memset(resp, 0, sizeof(*resp));
+	busy_add(1);
 	new_ids(resp);
 	resp->status = 200;
 	resp->content_type = JSON_TYPE;
@@ -924,4 +955,5 @@ done:
 	free(role);
 	if (json_owned)
 		free(json);
+	busy_add(-1);
 }

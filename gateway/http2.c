@@ -354,7 +354,7 @@ kgw_http2_serve(int fd, const char *peer)
 	nghttp2_session_callbacks *cbs;
 	h2_conn		c = {.fd = fd,.peer = peer};
 	nghttp2_settings_entry iv[2] = {
-		{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 128},
+		{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 32},
 		{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 8 * 1024 * 1024},
 	};
 	unsigned char *buf = malloc(64 * 1024);

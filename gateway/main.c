@@ -520,6 +520,14 @@ main(int argc, char **argv)
 	kgw_stopping = 1;
 	pthread_join(acceptor, NULL);
 	close(listen_fd);
+	/*
+	 * Let requests in progress be answered and subscriptions send their
+	 * last bytes (they see kgw_stopping at their next poll), for at most
+	 * ten seconds; then close what is left.
+	 */
+	for (int i = 0; i < 200 && kgw_busy() > 0; i++)
+		usleep(50 * 1000);
+	usleep(100 * 1000);
 	kgw_http1_stop();
 	pthread_mutex_lock(&h2_lock);
 	while (h2_connections > 0)

@@ -13,12 +13,16 @@
 # 4. runs each executable test/stress/*.py with python3 as postgres, each
 #    against a fresh throwaway cluster (port 5498, /var/tmp/kinesis-test/data)
 #    with PGHOST/PGPORT/PGUSER/PGDATABASE set; a script passes by exiting 0;
-# 5. fuzzes the C parsers briefly (test/fuzz/run.sh, KINESIS_FUZZ_SECONDS
+# 5. runs the wire gateway's unit tests (gateway/test) and drives the
+#    gateway with boto3, the AWS CLI and the AWS SDK for JavaScript
+#    (test/gateway/run.sh) against a throwaway cluster;
+# 6. fuzzes the C parsers briefly (test/fuzz/run.sh, KINESIS_FUZZ_SECONDS
 #    per target, default 10).
 #
 # Counting: one per pg_regress test, one per isolation spec, one per TAP
 # assertion (a TAP file that dies or breaks its plan adds one failure), one
-# per stress script, one per fuzz target.  A suite that cannot run counts each of its tests as
+# per stress script, one per fuzz target, and the gateway suites' own counts
+# (one per check).  A suite that cannot run counts each of its tests as
 # failed.  The last line is "N passed, N failed"; the exit status is non-zero
 # if anything failed or nothing ran.
 #
@@ -240,6 +244,68 @@ if [ "${#stress_tests[@]}" -gt 0 ]; then
 		kinesis_stop_cluster "$STRESS_DATADIR" || true
 	done
 	record stress "$ok" "$bad"
+fi
+
+# --------------------------------------------------------------- gateway
+
+# The wire gateway's own unit tests (CBOR codec, SigV4, event-stream
+# framing; gateway/test), then the gateway driven by the real AWS clients
+# against a throwaway cluster (test/gateway/run.sh).  Each prints
+# "N passed, N failed" lines, which are added up.
+sum_counts() { # sum_counts LOG -> "passed failed" over its "N passed, N failed" lines
+	sed -nE 's/^([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' "$1" |
+		awk '{ p += $1; f += $2 } END { print p + 0, f + 0 }'
+}
+
+if [ -f "$B/gateway/test/Makefile" ]; then
+	echo
+	echo "==================== gateway unit tests ===================="
+	log="$LOGDIR/gateway-unit.log"
+	rc=0
+	kinesis_as_postgres_in "$B" make -C gateway/test check 2>&1 | tee "$log" || rc=$?
+	read -r ok bad <<<"$(sum_counts "$log")"
+	if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+		bad=1
+	fi
+	record gateway-unit "$ok" "$bad"
+fi
+
+if [ -f "$B/test/gateway/run.sh" ]; then
+	echo
+	echo "==================== gateway (real AWS clients) ===================="
+	log="$LOGDIR/gateway.log"
+	rc=0
+	# shellcheck source=test/gateway/packages.sh
+	source "$B/test/gateway/packages.sh"
+	if ! kgw_install_packages; then
+		echo "FAIL: the gateway suite's packages could not be installed"
+		record gateway 0 1
+	elif ! kinesis_start_cluster "$STRESS_DATADIR" "$STRESS_PORT"; then
+		echo "FAIL: the gateway suite's cluster did not start"
+		record gateway 0 1
+	else
+		kinesis_as_postgres "$KINESIS_PGBIN/psql" -X -q -h "$KINESIS_PGHOST" -p "$STRESS_PORT" \
+			-U postgres -d postgres -c 'CREATE EXTENSION kinesis CASCADE' || rc=$?
+		if [ "$rc" -eq 0 ]; then
+			(cd "$B" && KGW_BIN="$KINESIS_PGBIN/kinesis-gateway" PGHOST="$KINESIS_PGHOST" \
+				PGPORT="$STRESS_PORT" PGUSER=postgres PGDATABASE=postgres \
+				runuser -u "$KINESIS_PG_USER" -- timeout -k 30 2400 bash test/gateway/run.sh) 2>&1 |
+				tee "$log" || rc=$?
+		fi
+		ok=$(sed -nE 's/^([0-9]+) passed, ([0-9]+) failed.*/\1/p' "$log" | tail -n 1)
+		bad=$(sed -nE 's/^([0-9]+) passed, ([0-9]+) failed.*/\2/p' "$log" | tail -n 1)
+		ok=${ok:-0}
+		bad=${bad:-0}
+		if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+			bad=1
+		fi
+		if [ "$bad" -ne 0 ]; then
+			echo "---- last lines of the server log $KINESIS_PGLOG ----"
+			tail -n 100 "$KINESIS_PGLOG" | head -c "$DUMP_LIMIT"
+		fi
+		record gateway "$ok" "$bad"
+		kinesis_stop_cluster "$STRESS_DATADIR" || true
+	fi
 fi
 
 # ------------------------------------------------------------------ fuzz
