@@ -70,10 +70,19 @@ $(OBJS) $(OBJS:.o=.bc): src/kinesis.h
 $(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard src/sql/*.sql)) kinesis.control
 	cat $(sort $(wildcard src/sql/*.sql)) > $@
 
-# 1.0 -> 1.1: the files 1.1 added, and kinesis.api() (with SubscribeToShard)
+# 1.0 -> 1.1: the files 1.1 added, then the functions of earlier files it
+# changed (file:function), as CREATE OR REPLACE with their comments
 UPGRADE_1_1 = src/sql/60_gateway.sql src/sql/61_api_codec.sql
-$(EXTENSION)--1.0--1.1.sql: $(UPGRADE_1_1) src/sql/40_api.sql
-	{ echo "-- kinesis 1.0 -> 1.1: $(UPGRADE_1_1), and kinesis.api() from src/sql/40_api.sql"; \
+UPGRADE_1_1_REPLACED = 21_describe:_find_stream 40_api:_api_stream_out \
+	40_api:_api_change_retention 40_api:_api_change_monitoring \
+	40_api:_api_change_encryption 40_api:_api_list_streams 40_api:api
+$(EXTENSION)--1.0--1.1.sql: $(UPGRADE_1_1) src/sql/21_describe.sql src/sql/40_api.sql
+	{ echo "-- kinesis 1.0 -> 1.1: $(UPGRADE_1_1), then $(UPGRADE_1_1_REPLACED)"; \
 	  cat $(UPGRADE_1_1); \
-	  sed -n '/^CREATE FUNCTION kinesis.api(/,/^COMMENT ON FUNCTION kinesis.api(/{s/^CREATE FUNCTION/CREATE OR REPLACE FUNCTION/;p;}' src/sql/40_api.sql; \
-	  sed -n '/^COMMENT ON FUNCTION kinesis.api(/,/;$$/p' src/sql/40_api.sql | tail -n +2; } > $@
+	  for r in $(UPGRADE_1_1_REPLACED); do \
+	    awk -v head="CREATE FUNCTION kinesis.$${r#*:}(" ' \
+	      index($$0, head) == 1 { on = 1; sub(/^CREATE FUNCTION/, "CREATE OR REPLACE FUNCTION") } \
+	      on { print } \
+	      on && /^COMMENT ON FUNCTION/ { c = 1 } \
+	      c && /;$$/ { on = 0; c = 0; print "" }' src/sql/$${r%%:*}.sql; \
+	  done; } > $@

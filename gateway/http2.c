@@ -36,6 +36,8 @@ typedef struct h2_stream
 	char	  **values;
 	char	   *method;
 	char	   *path;
+	char	   *authority;		/* :authority, the host the client signed */
+	bool		has_host;
 	unsigned char *body;		/* NUL-terminated */
 	size_t		len;
 	size_t		body_cap;
@@ -78,6 +80,7 @@ stream_free(h2_conn *c, h2_stream *st)
 	free(st->values);
 	free(st->method);
 	free(st->path);
+	free(st->authority);
 	free(st->body);
 	kgw_response_free(&st->resp);
 	kgw_sub_free(st->resp.sub);
@@ -124,13 +127,39 @@ on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *use
 	return 0;
 }
 
+/*
+ * add_header
+ *		Keep one request header of a stream.
+ */
+static bool
+add_header(h2_stream *st, const char *name, size_t namelen, const char *value, size_t valuelen)
+{
+	if (st->nheaders == st->cap)
+	{
+		size_t		cap = st->cap ? st->cap * 2 : 16;
+		char	  **nn = realloc(st->names, cap * sizeof(char *));
+		char	  **nv;
+
+		if (nn == NULL)
+			return false;
+		st->names = nn;
+		nv = realloc(st->values, cap * sizeof(char *));
+		if (nv == NULL)
+			return false;
+		st->values = nv;
+		st->cap = cap;
+	}
+	st->names[st->nheaders] = strndup(name, namelen);
+	st->values[st->nheaders] = strndup(value, valuelen);
+	st->nheaders++;
+	return true;
+}
+
 static int
 on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name,
 		  size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags, void *user_data)
 {
 	h2_stream  *st = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
-	const char *hname = (const char *) name;
-	size_t		hlen = namelen;
 
 	if (st == NULL || frame->hd.type != NGHTTP2_HEADERS)
 		return 0;
@@ -146,32 +175,18 @@ on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *n
 		st->path = strndup((const char *) value, valuelen);
 		return 0;
 	}
-	if (namelen == 10 && memcmp(name, ":authority", 10) == 0)
+	if (namelen == 4 && memcmp(name, "host", 4) == 0)
+		st->has_host = true;
+	else if (namelen == 10 && memcmp(name, ":authority", 10) == 0)
 	{
-		hname = "host";
-		hlen = 4;
+		/* kept under its own name (some SDKs sign it so), and as host */
+		free(st->authority);
+		st->authority = strndup((const char *) value, valuelen);
 	}
 	else if (namelen > 0 && name[0] == ':')
 		return 0;
-	if (st->nheaders == st->cap)
-	{
-		size_t		cap = st->cap ? st->cap * 2 : 16;
-		char	  **nn = realloc(st->names, cap * sizeof(char *));
-		char	  **nv;
-
-		if (nn == NULL)
-			return NGHTTP2_ERR_CALLBACK_FAILURE;
-		st->names = nn;
-		nv = realloc(st->values, cap * sizeof(char *));
-		if (nv == NULL)
-			return NGHTTP2_ERR_CALLBACK_FAILURE;
-		st->values = nv;
-		st->cap = cap;
-	}
-	st->names[st->nheaders] = strndup(hname, hlen);
-	st->values[st->nheaders] = strndup((const char *) value, valuelen);
-	st->nheaders++;
-	return 0;
+	return add_header(st, (const char *) name, namelen, (const char *) value, valuelen) ? 0 :
+		NGHTTP2_ERR_CALLBACK_FAILURE;
 }
 
 static int
@@ -298,6 +313,9 @@ respond(h2_conn *c, h2_stream *st)
 	st->responded = true;
 	if (path == NULL)
 		return;
+	/* the Host header the client signed, when it sent only :authority */
+	if (st->authority && !st->has_host)
+		add_header(st, "host", 4, st->authority, strlen(st->authority));
 	if (q)
 		*q++ = '\0';
 	if (st->too_large)

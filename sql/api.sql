@@ -89,6 +89,11 @@ SELECT kinesis.api('DescribeStreamSummary', '{"StreamName": "zz_api_nope"}');
 SELECT kinesis.api('ListStreams', '{"ExclusiveStartStreamName": "zz_api_"}');
 SELECT kinesis.api('ListStreams', '{"ExclusiveStartStreamName": "zz_api_", "Limit": 2}');
 SELECT kinesis.api('ListStreams', '{"ExclusiveStartStreamName": "zz_api_c"}');
+-- NextToken, as AWS's later API pages: it goes on after the page's last name
+SELECT kinesis.api('ListStreams', jsonb_build_object('NextToken',
+           kinesis.api('ListStreams', '{"ExclusiveStartStreamName": "zz_api_", "Limit": 1}') ->> 'NextToken'));
+SELECT kinesis.api('ListStreams', '{"NextToken": "bm90IGEgdG9rZW4="}');
+SELECT kinesis.api('ListStreams', '{"NextToken": "!!", "ExclusiveStartStreamName": "a"}');
 SELECT kinesis.api('ListStreams', '{"Limit": 0}');
 -- no body members at all, and the request parameter left out
 SELECT jsonb_typeof(kinesis.api('ListStreams', '{}') -> 'StreamNames') AS names,

@@ -172,17 +172,19 @@ DECLARE
 BEGIN
     -- The lookup every call by stream name makes, so that all fail alike.
     -- ListShards may name the stream's creation time too: a stream of that
-    -- name that is not the one created then counts as not found.
+    -- name that is not the one created then counts as not found.  The
+    -- second is compared: SDKs send timestamps in whole seconds.
     SELECT * INTO s FROM kinesis.stream_meta m WHERE m.stream_name = _find_stream.stream_name;
     IF NOT FOUND
-       OR (created IS NOT NULL AND date_trunc('milliseconds', created) <> s.stream_creation_timestamp) THEN
+       OR (created IS NOT NULL
+           AND date_trunc('second', created) <> date_trunc('second', s.stream_creation_timestamp)) THEN
         PERFORM kinesis._stream_not_found(stream_name);
     END IF;
     RETURN s;
 END
 $$;
 COMMENT ON FUNCTION kinesis._find_stream(text, timestamptz) IS
-    'Internal: the stream_meta row of a stream by name, optionally checked against its creation time (milliseconds); ResourceNotFoundException if there is none.';
+    'Internal: the stream_meta row of a stream by name, optionally checked against its creation time (to the second); ResourceNotFoundException if there is none.';
 
 CREATE FUNCTION kinesis._stream_description(s kinesis.stream_meta, shape anyelement)
 RETURNS anyelement

@@ -350,7 +350,8 @@ BEGIN
         'StreamARN', d.stream_arn,
         'StreamStatus', d.stream_status,
         'RetentionPeriodHours', d.retention_period_hours,
-        'StreamCreationTimestamp', kinesis._api_timestamp_out(d.stream_creation_timestamp),
+        -- whole seconds, as AWS sends it (and as SDKs send it back to ListShards)
+        'StreamCreationTimestamp', floor(extract(epoch FROM d.stream_creation_timestamp)),
         'EnhancedMonitoring', (SELECT jsonb_agg(jsonb_build_object(
                                           'ShardLevelMetrics', coalesce(to_jsonb(m.shard_level_metrics), '[]'))
                                       ORDER BY m.i)
@@ -597,17 +598,40 @@ AS $$
 DECLARE
     lim integer := kinesis._api_integer(request, 'Limit');
     exclusive_start_stream_name text := kinesis._api_string(request, 'ExclusiveStartStreamName');
+    next_token text := kinesis._api_string(request, 'NextToken');
+    start_after text;
     r record;
 BEGIN
+    -- AWS's later API pages with NextToken as well (the SDKs' paginators
+    -- follow it): here it only carries the last name of the page, which
+    -- ExclusiveStartStreamName could name as well, so it needs no signature
+    IF next_token IS NOT NULL THEN
+        IF exclusive_start_stream_name IS NOT NULL THEN
+            PERFORM kinesis._raise('InvalidArgumentException',
+                'NextToken and ExclusiveStartStreamName cannot be provided together.');
+        END IF;
+        BEGIN
+            start_after := convert_from(decode(next_token, 'base64'), 'UTF8');
+        EXCEPTION WHEN OTHERS THEN
+            start_after := NULL;
+        END;
+        IF start_after IS NULL OR NOT starts_with(start_after, 'ListStreams:') THEN
+            PERFORM kinesis._raise('InvalidArgumentException', 'Invalid NextToken.');
+        END IF;
+        exclusive_start_stream_name := substr(start_after, 13);
+    END IF;
     -- StreamNames is a list even when empty
     SELECT * INTO r FROM kinesis.list_streams(lim, exclusive_start_stream_name);
     RETURN jsonb_build_object(
         'StreamNames', coalesce(to_jsonb(r.stream_names), '[]'),
-        'HasMoreStreams', r.has_more_streams);
+        'HasMoreStreams', r.has_more_streams,
+        'NextToken', CASE WHEN r.has_more_streams THEN
+                         translate(encode(convert_to('ListStreams:' || r.stream_names[cardinality(r.stream_names)],
+                                                     'UTF8'), 'base64'), E'\n', '') END);
 END
 $$;
 COMMENT ON FUNCTION kinesis._api_list_streams(jsonb) IS
-    'Internal: ListStreams for kinesis.api().';
+    'Internal: ListStreams for kinesis.api(), with NextToken (set while HasMoreStreams) as AWS''s later API pages.';
 
 CREATE FUNCTION kinesis._api_list_shards(request jsonb)
 RETURNS jsonb
@@ -715,7 +739,12 @@ DECLARE
     hours integer := kinesis._api_integer(request, 'RetentionPeriodHours');
     stream_name text := kinesis._api_string(request, 'StreamName');
 BEGIN
-    PERFORM kinesis._change_retention(stream_name, hours, increase);
+    -- the public functions, so that the caller's privileges are checked
+    IF increase THEN
+        PERFORM kinesis.increase_stream_retention_period(stream_name, hours);
+    ELSE
+        PERFORM kinesis.decrease_stream_retention_period(stream_name, hours);
+    END IF;
     RETURN '{}';
 END
 $$;
@@ -889,14 +918,20 @@ DECLARE
     metrics jsonb := kinesis._api_value(request -> 'ShardLevelMetrics', 'List');
     stream_name text := kinesis._api_string(request, 'StreamName');
     m jsonb;
+    list text[];
     r kinesis.enhanced_monitoring_output;
 BEGIN
     FOR m IN SELECT e FROM jsonb_array_elements(coalesce(metrics, '[]')) e LOOP
         PERFORM kinesis._api_value(m, 'String');
     END LOOP;
-    r := kinesis._change_monitoring(stream_name,
-             CASE WHEN metrics IS NULL THEN NULL
-                  ELSE ARRAY(SELECT e #>> '{}' FROM jsonb_array_elements(metrics) e) END, enable);
+    list := CASE WHEN metrics IS NULL THEN NULL
+                 ELSE ARRAY(SELECT e #>> '{}' FROM jsonb_array_elements(metrics) e) END;
+    -- the public functions, so that the caller's privileges are checked
+    IF enable THEN
+        r := kinesis.enable_enhanced_monitoring(stream_name, list);
+    ELSE
+        r := kinesis.disable_enhanced_monitoring(stream_name, list);
+    END IF;
     RETURN jsonb_build_object('StreamName', r.stream_name,
                               'CurrentShardLevelMetrics', to_jsonb(r.current_shard_level_metrics),
                               'DesiredShardLevelMetrics', to_jsonb(r.desired_shard_level_metrics),
@@ -916,7 +951,12 @@ DECLARE
     key_id text := kinesis._api_string(request, 'KeyId');
     stream_name text := kinesis._api_string(request, 'StreamName');
 BEGIN
-    PERFORM kinesis._change_encryption(stream_name, encryption_type, key_id, start);
+    -- the public functions, so that the caller's privileges are checked
+    IF start THEN
+        PERFORM kinesis.start_stream_encryption(stream_name, encryption_type, key_id);
+    ELSE
+        PERFORM kinesis.stop_stream_encryption(stream_name, encryption_type, key_id);
+    END IF;
     RETURN '{}';
 END
 $$;
