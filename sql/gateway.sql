@@ -155,6 +155,21 @@ SELECT jsonb_array_length(e -> 'Records') AS n,
        (SELECT array_agg(c ->> 'ShardId' ORDER BY c ->> 'ShardId') FROM jsonb_array_elements(e -> 'ChildShards') c) AS children
   FROM kinesis.subscribe_to_shard(:'arn', 'shardId-000000000000', 'AFTER_SEQUENCE_NUMBER', :'cont2') e;
 
+-- the API's retention, monitoring and encryption operations check the
+-- caller like the SQL functions do (they run as the gateway's roles)
+SET ROLE gw_admin;
+SELECT kinesis.api('IncreaseStreamRetentionPeriod', '{"StreamName": "gws", "RetentionPeriodHours": 48}');
+SELECT kinesis.api('EnableEnhancedMonitoring', '{"StreamName": "gws", "ShardLevelMetrics": ["ALL"]}') ->> 'StreamName' AS monitored;
+SELECT kinesis.api('StopStreamEncryption', '{"StreamName": "gws", "EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}');
+SELECT kinesis.api('DecreaseStreamRetentionPeriod', '{"StreamName": "no_such_stream", "RetentionPeriodHours": 24}');
+RESET ROLE;
+SET ROLE gw_other;
+SELECT kinesis.api('DecreaseStreamRetentionPeriod', '{"StreamName": "gws", "RetentionPeriodHours": 24}') ->> '__type' AS denied;
+SELECT kinesis.api('DisableEnhancedMonitoring', '{"StreamName": "gws", "ShardLevelMetrics": ["ALL"]}') ->> '__type' AS denied;
+SELECT kinesis.api('StartStreamEncryption', '{"StreamName": "gws", "EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}') ->> '__type' AS denied;
+RESET ROLE;
+SELECT retention_period_hours FROM kinesis.describe_stream_summary('gws');
+
 DO $$ BEGIN PERFORM kinesis.delete_stream('gws', true); END $$;
 SELECT count(*) >= 0 AS done FROM kinesis.run_maintenance();
 SELECT kinesis.delete_access_key(access_key_id) FROM kinesis.access_keys ORDER BY access_key_id;
