@@ -474,10 +474,15 @@ parse_http_date(const char *s, time_t *t)
 	if (y < 0 || p[4] != ' ')
 		return false;
 	p += 5;
+	/* one field at a time: never look past the terminating NUL */
 	h = parse_digits(p, 2);
+	if (h < 0 || p[2] != ':')
+		return false;
 	mi = parse_digits(p + 3, 2);
+	if (mi < 0 || p[5] != ':')
+		return false;
 	sec = parse_digits(p + 6, 2);
-	if (h < 0 || p[2] != ':' || mi < 0 || p[5] != ':' || sec < 0)
+	if (sec < 0)
 		return false;
 	p += 8;
 	if (!valid_date(y, mo, d) || h > 23 || mi > 59 || sec > 60)
@@ -487,7 +492,7 @@ parse_http_date(const char *s, time_t *t)
 	if (*p == '+' || *p == '-')
 	{
 		int			zh = parse_digits(p + 1, 2);
-		int			zm = parse_digits(p + 3, 2);
+		int			zm = zh < 0 ? -1 : parse_digits(p + 3, 2);
 
 		if (zh < 0 || zm < 0 || zm > 59)
 			return false;
@@ -761,14 +766,12 @@ canonical_uri(sv_buf *b, const char *path)
 		const char *slash = memchr(p, '/', (size_t) (path + plen - p));
 		size_t		n = slash ? (size_t) (slash - p) : (size_t) (path + plen - p);
 
-		if (n == 0 || (n == 1 && p[0] == '.'))
-			 /* skip */ ;
-		else if (n == 2 && p[0] == '.' && p[1] == '.')
+		if (n == 2 && p[0] == '.' && p[1] == '.')
 		{
 			if (nseg > 0)
 				nseg--;
 		}
-		else
+		else if (n > 0 && !(n == 1 && p[0] == '.'))
 		{
 			segs[nseg].p = p;
 			segs[nseg].n = n;

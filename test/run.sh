@@ -249,12 +249,13 @@ fi
 # --------------------------------------------------------------- gateway
 
 # The wire gateway's own unit tests (CBOR codec, SigV4, event-stream
-# framing; gateway/test), then the gateway driven by the real AWS clients
-# against a throwaway cluster (test/gateway/run.sh).  Each prints
-# "N passed, N failed" lines, which are added up.
-sum_counts() { # sum_counts LOG -> "passed failed" over its "N passed, N failed" lines
-	sed -nE 's/^([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' "$1" |
-		awk '{ p += $1; f += $2 } END { print p + 0, f + 0 }'
+# framing; gateway/test: six programs, each ending with "N passed, N
+# failed", each counted as one test), then the gateway driven by the real
+# AWS clients against a throwaway cluster (test/gateway/run.sh, one count
+# per check).
+sum_counts() { # sum_counts LOG -> "passed failed": one per "N passed, N failed" line
+	sed -nE 's/^([0-9]+) passed, ([0-9]+) failed.*/\2/p' "$1" |
+		awk '{ if ($1 == 0) p++; else f++ } END { print p + 0, f + 0 }'
 }
 
 if [ -f "$B/gateway/test/Makefile" ]; then
