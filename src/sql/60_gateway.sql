@@ -143,9 +143,9 @@ $$;
 COMMENT ON FUNCTION kinesis.create_access_key(name, text, text) IS
     'A SigV4 access key for the wire gateway whose requests run as role_name; returns the key id (key_id, or AKIA and 16 random characters) and its secret (secret, or 40 random characters), which is shown only here. Superusers for any role; kinesis_admin members for non-superuser roles they are members of.';
 
-CREATE FUNCTION kinesis.delete_access_key(access_key_id text)
-RETURNS void
-LANGUAGE plpgsql VOLATILE
+CREATE FUNCTION kinesis._key_owner(access_key_id text)
+RETURNS name
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -160,6 +160,20 @@ BEGIN
         PERFORM kinesis._raise('ResourceNotFoundException',
             format('Access key %s not found.', access_key_id));
     END IF;
+    RETURN owner_role;
+END
+$$;
+COMMENT ON FUNCTION kinesis._key_owner(text) IS
+    'Internal: the role of an access key the current user may manage; ResourceNotFoundException otherwise, whether the key is missing or another''s.';
+
+CREATE FUNCTION kinesis.delete_access_key(access_key_id text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    owner_role name := kinesis._key_owner(access_key_id);
+BEGIN
     PERFORM kinesis._key_check(owner_role);
     PERFORM kinesis._key_store_write('delete', owner_role, access_key_id, NULL, NULL);
 END
@@ -175,17 +189,11 @@ AS $$
 DECLARE
     owner_role name;
 BEGIN
-    IF pg_catalog.pg_has_role(current_user, 'kinesis_admin', 'USAGE') THEN
-        owner_role := kinesis._key_role(access_key_id);
-    END IF;
     IF status IS NULL OR status NOT IN ('Active', 'Inactive') THEN
         PERFORM kinesis._raise('ValidationException',
             format('1 validation error detected: Value ''%s'' at ''status'' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]', status));
     END IF;
-    IF owner_role IS NULL OR NOT kinesis._may_manage_keys(owner_role) THEN
-        PERFORM kinesis._raise('ResourceNotFoundException',
-            format('Access key %s not found.', access_key_id));
-    END IF;
+    owner_role := kinesis._key_owner(access_key_id);
     PERFORM kinesis._key_check(owner_role);
     PERFORM kinesis._key_store_write('status', owner_role, access_key_id, NULL, status);
 END
