@@ -6,7 +6,9 @@
 RAW.tsv has one "key<TAB>value" line per figure (see run.sh).  The table is
 printed to stdout as aligned text and written as Markdown and CSV.  Ratios
 are kinesis / baseline, measured in the same run (for the encryption rows:
-kinesis on an encrypted stream / kinesis on an unencrypted one).
+kinesis on an encrypted stream / kinesis on an unencrypted one; for the
+gateway rows: kinesis-gateway / kinesalite, or / the SQL-level call, as the
+row says).
 
 A run of some workload groups only (BENCH_ONLY, recorded as note.groups)
 gives the rows of those groups only; a row whose figures are missing (a run
@@ -30,7 +32,7 @@ def load(path):
 FAILED = []
 
 # the workload groups of run.sh, in the order they run
-ALL_GROUPS = ["put_record", "put_records", "long", "trigger", "drain", "latency", "encryption"]
+ALL_GROUPS = ["put_record", "put_records", "long", "trigger", "drain", "latency", "encryption", "gateway"]
 # those that compare with PgQ and pgmq
 PEER_GROUPS = ["put_record", "put_records", "long", "drain", "latency"]
 
@@ -71,7 +73,7 @@ def fmt(v, unit):
         return "–"
     if unit in ("ms",):
         return f"{v:.2f}"
-    if unit in ("MiB", "B/record"):
+    if unit in ("MiB", "B/record", "µs/record"):
         return f"{v:.1f}"
     return f"{v:,.0f}"
 
@@ -201,13 +203,129 @@ def build(raw):
                     "records/s",
                     num(raw, "enc.drain.kms.1.rows_per_sec"), num(raw, "enc.drain.plain.1.rows_per_sec"), None, None,
                     target=None, peers=False))
+    rows += gateway_rows(raw)
     return [r for r in rows if r.group in groups_run(raw)]
+
+
+def per_record_us(raw, key, field):
+    """CPU microseconds per record of the runs KEY#n: field / records."""
+    cpu, n = num(raw, f"{key}.{field}"), num(raw, f"{key}.records")
+    return cpu / n * 1e6 if cpu is not None and n else None
+
+
+def gateway_rows(raw):
+    """Workload 10: kinesis-gateway against kinesalite, the same boto3 code; the
+    "kinesis" column is the gateway, "baseline" kinesalite or the SQL-level call."""
+    rows = []
+    g = "gateway"
+    put = "gateway put_records (boto3, 500/call)"
+    rows.append(Row(g, put, 4, "100 B, 4 shards, vs kinesalite", "records/s",
+                    num(raw, "gw.put.gateway.records_per_sec"), num(raw, "gw.put.kinesalite.records_per_sec"),
+                    None, None, target=5, peers=False))
+    rows.append(Row(g, put, 4, "100 B, 4 shards, vs SQL put_records (psycopg2)", "records/s",
+                    num(raw, "gw.put.gateway.records_per_sec"), num(raw, "gw.put.sql.records_per_sec"),
+                    None, None, target=0.5, peers=False))
+    lean = "lean client put_records (no boto3, 500/call)"
+    rows.append(Row(g, lean, 4, "100 B, 4 shards, vs kinesalite (lean client)", "records/s",
+                    num(raw, "gw.put.gateway_lean.records_per_sec"),
+                    num(raw, "gw.put.kinesalite_lean.records_per_sec"), None, None, target=None, peers=False))
+    rows.append(Row(g, lean, 4, "100 B, 4 shards, vs SQL put_records (psycopg2)", "records/s",
+                    num(raw, "gw.put.gateway_lean.records_per_sec"), num(raw, "gw.put.sql.records_per_sec"),
+                    None, None, target=None, peers=False))
+    rows.append(Row(g, "kinesis.api('PutRecords') over libpq", 4,
+                    "100 B, 4 shards, JSON body from the client, vs SQL put_records", "records/s",
+                    num(raw, "gw.put.api.records_per_sec"), num(raw, "gw.put.sql.records_per_sec"),
+                    None, None, target=None, peers=False))
+    for who, label in (("client_s", "client (boto3; psycopg2 for SQL)"),
+                       ("server_s", "server process (kinesis-gateway; kinesalite's node)")):
+        rows.append(Row(g, "gateway put_records, CPU per record", 4, f"{label}, vs kinesalite", "µs/record",
+                        per_record_us(raw, "gw.put.gateway", "cpu_" + who),
+                        per_record_us(raw, "gw.put.kinesalite", "cpu_" + who), None, None,
+                        target=None, higher=False, peers=False))
+    rows.append(Row(g, "gateway put_records, CPU per record", 4, "PostgreSQL backends, vs SQL put_records",
+                    "µs/record", per_record_us(raw, "gw.put.gateway", "cpu_pg_s"),
+                    per_record_us(raw, "gw.put.sql", "cpu_pg_s"), None, None,
+                    target=None, higher=False, peers=False))
+    n = raw.get("note.drain_records", "?")
+    for label, suffix, lean, target in (("gateway get_records drain (boto3)", "", "", 10),
+                                        ("lean client get_records drain (no boto3)", "_lean",
+                                         " (lean client)", None)):
+        for c in (1, 4):
+            kn = num(raw, f"gw.load.kinesalite.{c}.records")
+            counts = (f"{int(n):,}" if n.isdigit() else "?") + (f" (kinesalite {kn:,.0f})" if kn is not None else "")
+            rows.append(Row(g, label, c,
+                            f"{counts} records, {c} shard{'s' if c > 1 else ''}, limit 10,000, vs kinesalite{lean}",
+                            "records/s",
+                            num(raw, f"gw.drain.gateway{suffix}.{c}.records_per_sec"),
+                            num(raw, f"gw.drain.kinesalite{suffix}.{c}.records_per_sec"), None, None,
+                            target=target, peers=False))
+    nc = raw.get("note.gw_clients", "64")
+    mix = "gateway, many clients (boto3)"
+    rows.append(Row(g, mix, nc, "put_record 100 B / get_records limit 100, 4 shards, vs kinesalite",
+                    "requests/s", num(raw, "gw.mixed.gateway.requests_per_sec"),
+                    num(raw, "gw.mixed.kinesalite.requests_per_sec"), None, None, target=None, peers=False))
+    rows.append(Row(g, mix, nc, "failed requests, vs kinesalite", "errors",
+                    num(raw, "gw.mixed.gateway.errors"), num(raw, "gw.mixed.kinesalite.errors"), None, None,
+                    target=None, higher=False, peers=False))
+    for when in ("before", "after"):
+        rows.append(Row(g, mix, nc, f"server's peak RSS (VmHWM), {when} the run, vs kinesalite", "MiB",
+                        num(raw, f"gw.mixed.gateway.server_hwm_kb_{when}", 1 / 1024, "max"),
+                        num(raw, f"gw.mixed.kinesalite.server_hwm_kb_{when}", 1 / 1024, "max"), None, None,
+                        target=None, higher=False, peers=False))
+    return rows
+
+
+def gateway_split(raw):
+    """Where the time goes in the gateway workloads: the CPU of the clients, of the
+    server process and of PostgreSQL, as shares of the three, and their sum as a
+    share of the machine (CPUs x wall time)."""
+    ncpu = float(raw.get("note.gw_ncpu", "0") or 0)
+    lines = []
+    cases = [("put_records, 4 clients", "gw.put", ("gateway", "kinesalite", "gateway_lean", "kinesalite_lean",
+                                                    "sql", "api"))]
+    for c in (1, 4):
+        cases.append((f"get_records drain, {c} consumer{'s' if c > 1 else ''}", "gw.drain",
+                      tuple(f"{t}.{c}" for t in ("gateway", "kinesalite", "gateway_lean", "kinesalite_lean"))))
+    cases.append((f"{raw.get('note.gw_clients', '64')} clients", "gw.mixed", ("gateway", "kinesalite")))
+    names = {"gateway": "gateway", "kinesalite": "kinesalite", "gateway_lean": "gateway, lean client",
+             "kinesalite_lean": "kinesalite, lean client", "sql": "SQL put_records",
+             "api": "kinesis.api() over libpq"}
+    for title, prefix, targets in cases:
+        parts = []
+        for t in targets:
+            key = f"{prefix}.{t}"
+            cl, sv, pg, wall, mach = (num(raw, f"{key}.{f}") for f in (
+                "cpu_client_s", "cpu_server_s", "cpu_pg_s", "wall_s", "cpu_machine_s"))
+            if None in (cl, sv, pg, wall) or cl + sv + pg <= 0:
+                continue
+            tot = cl + sv + pg
+            kind = t.split(".")[0]
+            server = {"gateway": "kinesis-gateway", "kinesalite": "node"}.get(kind.replace("_lean", ""))
+            shares = [f"client {100 * cl / tot:.0f} %"]
+            if server:
+                shares.append(f"{server} {100 * sv / tot:.0f} %")
+            if not kind.startswith("kinesalite"):
+                shares.append(f"PostgreSQL {100 * pg / tot:.0f} %")
+            busy = ""
+            if ncpu:
+                busy = f" (these {100 * tot / (ncpu * wall):.0f} % of the {ncpu:.0f} CPUs"
+                if mach is not None:
+                    busy += f", other processes {100 * max(0.0, mach - tot) / (ncpu * wall):.0f} %"
+                busy += ")"
+            unit = "request" if prefix == "gw.mixed" else "record"
+            n = num(raw, f"{key}.requests" if unit == "request" else f"{key}.records")
+            cost = f"{tot / n * 1e6:,.1f} µs of CPU per {unit}: " if n else ""
+            parts.append(f"{names[kind]}: " + cost + ", ".join(shares) + busy)
+        if parts:
+            lines.append(f"{title} — " + "; ".join(parts))
+    return lines
 
 
 def groups_run(raw):
     """The workload groups of the run; a raw file without note.groups
     predates BENCH_ONLY and the encryption rows, and has every other group."""
-    return raw["note.groups"].split() if "note.groups" in raw else ALL_GROUPS[:-1]
+    return raw["note.groups"].split() if "note.groups" in raw else [
+        g for g in ALL_GROUPS if g not in ("encryption", "gateway")]
 
 
 def peers_run(raw):
@@ -262,11 +380,54 @@ def markdown(raw, rows):
     if "note.encryption" in raw:
         lines.append(f"Encryption: {raw['note.encryption']}.")
         lines.append("")
+    if "gateway" in groups_run(raw):
+        lines.extend(gateway_notes(raw))
     lines.append("| " + " | ".join(HEADER) + " |")
     lines.append("|" + "|".join("---:" if i in (1, 3, 4, 5, 6, 7) else "---" for i in range(len(HEADER))) + "|")
     for r in rows:
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in r.cells()) + " |")
     return "\n".join(lines) + "\n"
+
+
+def gateway_notes(raw):
+    """The gateway group's header lines: what ran, what could not, where the time
+    goes."""
+    lines = []
+    gw = (f"kinesis-gateway ({raw['note.gw_binary']}, --auth sigv4, --pool-size {raw.get('note.gw_pool', '?')}), "
+          f"extension {raw.get('note.gw_extversion', '?')}" if "note.gw_binary" in raw
+          else f"kinesis-gateway not run: {raw.get('note.gateway', '?')}")
+    if "note.gw_binary" in raw and "note.gateway" in raw:
+        gw += f" ({raw['note.gateway']})"
+    kl = (f"kinesalite {raw['note.kinesalite_version']} (in memory, every delay 0)"
+          if "note.kinesalite_version" in raw else f"kinesalite not run: {raw.get('note.kinesalite', '?')}")
+    lines.append(f"Gateway: {gw}; {kl}; clients boto3/botocore {raw.get('note.gw_boto3', '?')} "
+                 f"(/usr/bin/python3), the same code for both.")
+    lines.append("")
+    checks = []
+    if "gw.requests_logged" in raw:
+        checks.append(f"{raw.get('gw.errors_5xx', '?')} responses 5xx among the {int(raw['gw.requests_logged']):,} "
+                      f"requests of the gateway's log")
+    if "note.gateway_exit" in raw:
+        checks.append(f"the gateway's exit status on SIGTERM (each start): {raw['note.gateway_exit']}")
+    if "note.gateway_alive" in raw:
+        checks.append(f"the gateway after the runs: {raw['note.gateway_alive']}")
+    hwm = num(raw, "gw.mem.gateway.after_drain_hwm_kb", 1 / 1024)
+    if hwm is not None:
+        checks.append(f"the gateway's peak RSS after the drains (responses of 10,000 records): {hwm:.1f} MiB")
+    errs = sorted(k for k in raw if k.startswith("gw.") and (k.endswith(".error") or k.endswith(".first_error")))
+    if errs:
+        checks.append("failed: " + "; ".join(f"{k} {raw[k]}" for k in errs))
+    if checks:
+        lines.append("Gateway checks: " + "; ".join(checks) + ".")
+        lines.append("")
+    split = gateway_split(raw)
+    if split:
+        lines.append("Gateway, where the CPU time goes (shares of the CPU time of the clients, the server "
+                     "process and PostgreSQL during the timed part):")
+        lines.append("")
+        lines.extend(f"* {x}." for x in split)
+        lines.append("")
+    return lines
 
 
 def main():
@@ -282,6 +443,10 @@ def main():
         print(raw["note.pgmq"])
     if "note.encryption" in raw:
         print("encryption: " + raw["note.encryption"])
+    if "gateway" in groups_run(raw):
+        for line in gateway_notes(raw):
+            if line:
+                print(line)
     if FAILED:
         print("runs that failed (see the log): " + ", ".join(sorted(set(FAILED))))
     with open(md_path, "w", encoding="utf-8") as f:

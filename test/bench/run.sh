@@ -16,7 +16,11 @@
 #    run, each on freshly truncated tables after a CHECKPOINT, in the order
 #    A B C .. C B A with half of BENCH_DURATION each (the figure is the mean
 #    of the two), so that a disturbance weighs on all of them alike;
-# 5. prints one table and writes it to test/bench/results/latest.md and
+# 5. the gateway group: installs kinesalite with npm (cached in
+#    /var/tmp/kinesis-bench/cache), starts kinesis-gateway (the one the build
+#    installed) against the cluster and kinesalite beside it, and drives both
+#    with the same boto3 code (test/bench/gateway.py);
+# 6. prints one table and writes it to test/bench/results/latest.md and
 #    latest.csv, with the raw figures in latest.raw.tsv (partial.* instead
 #    when BENCH_ONLY selects some workload groups only).
 #
@@ -35,10 +39,21 @@
 #                         (default @electric-sql/pglite-pgmq@0.0.6)
 #   BENCH_ONLY            the workload groups to run, separated by spaces
 #                         (default all of them): put_record put_records
-#                         long trigger drain latency encryption; e.g.
-#                         BENCH_ONLY=encryption runs only the encryption
-#                         rows.  pgmq is fetched and PgQ loaded only when a
-#                         group that compares with them is run.
+#                         long trigger drain latency encryption gateway;
+#                         e.g. BENCH_ONLY=encryption runs only the
+#                         encryption rows.  pgmq is fetched and PgQ loaded
+#                         only when a group that compares with them is run.
+#   BENCH_GW_SECONDS      the gateway group: seconds of each put_records
+#                         figure (default 16: two runs of 8 s) and of each
+#                         64-client run (the same)
+#   BENCH_GW_KINESALITE_RECORDS  records loaded into kinesalite for its drain
+#                         (default 200000, at most BENCH_DRAIN_RECORDS;
+#                         loading stops after 90 s per stream)
+#   BENCH_GW_CLIENTS      clients of the many-clients run (default 64: 8
+#                         processes of 8 threads)
+#   BENCH_GW_POOL         the gateway's --pool-size (default 8)
+#   BENCH_GW_BIN          the gateway program (default: the one the build
+#                         installed, $(pg_config --bindir)/kinesis-gateway)
 
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -54,9 +69,13 @@ BENCH_DRAIN_RECORDS="${BENCH_DRAIN_RECORDS:-1000000}"
 BENCH_CLIENTS="${BENCH_CLIENTS:-1 4 16}"
 BENCH_SYNC_COMMIT="${BENCH_SYNC_COMMIT:-off}"
 BENCH_PGMQ_PACKAGE="${BENCH_PGMQ_PACKAGE:-@electric-sql/pglite-pgmq@0.0.6}"
+BENCH_GW_SECONDS="${BENCH_GW_SECONDS:-16}"
+BENCH_GW_KINESALITE_RECORDS="${BENCH_GW_KINESALITE_RECORDS:-200000}"
+BENCH_GW_CLIENTS="${BENCH_GW_CLIENTS:-64}"
+BENCH_GW_POOL="${BENCH_GW_POOL:-8}"
 
 # the workload groups, in the order they run (BENCHMARKS.md, "Workloads")
-ALL_GROUPS="put_record put_records long trigger drain latency encryption"
+ALL_GROUPS="put_record put_records long trigger drain latency encryption gateway"
 BENCH_ONLY="${BENCH_ONLY:-$ALL_GROUPS}"
 for g in $BENCH_ONLY; do
 	case " $ALL_GROUPS " in
@@ -118,6 +137,25 @@ sql_value() {
 }
 
 # reset: empty every table the producers write, fresh peer queues, CHECKPOINT
+# load_streams N STREAM...: N records into each stream (put_records of 500
+# x 100 B, random keys), then VACUUM ANALYZE the bucket tables and
+# checkpoint, so that the drains that follow read settled tables
+load_streams() {
+	local n="$1" s
+	shift
+	for s in "$@"; do
+		"$KINESIS_PGBIN/pgbench" -n -M prepared -c 2 -j 2 -t $((n / 1000)) \
+			-f "$BENCH_DIR/sql/put_records.sql" -D stream="$s" -D "data=$DATA100" bench >>"$LOG" 2>&1 ||
+			log "  loading $s failed (see $LOG)"
+	done
+	psql_bench >>"$LOG" <<-EOF
+		SELECT format('VACUUM ANALYZE %s', i.inhrelid::regclass) FROM pg_inherits i
+		 WHERE i.inhparent = 'kinesis.records'::regclass \gexec
+		ANALYZE kinesis.records;
+		CHECKPOINT;
+	EOF
+}
+
 reset_state() {
 	psql_bench >>"$LOG" 2>&1 <<-EOF
 		TRUNCATE kinesis.records, bench.base, bench.outbox, bench.orders_k, bench.orders_b;
@@ -206,6 +244,51 @@ other_servers() {
 # commas N: N with thousands separators
 commas() { printf '%s\n' "$1" | sed -E ':a; s/([0-9])([0-9]{3})($|,)/\1,\2\3/; ta'; }
 
+# stop_pid NAME PID: SIGTERM to a process this script started, SIGKILL
+# after 10 s; records note.NAME_exit: how each one of that name ended
+declare -A STOPPED=()
+stop_pid() {
+	local name="$1" pid="$2" i rc=0
+	[ -n "$pid" ] || return 0
+	if ! kill -0 "$pid" 2>/dev/null; then
+		# it ended by itself (a crash): its status, if it was our child
+		wait "$pid" 2>/dev/null || rc=$?
+		STOPPED[$name]+="${STOPPED[$name]:+, }ended before SIGTERM with status $rc"
+		[ -f "$RAW" ] && record "note.${name}_exit" "${STOPPED[$name]}"
+		return 0
+	fi
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid" 2>/dev/null || true
+		STOPPED[$name]+="${STOPPED[$name]:+, }killed after 10 s"
+	fi
+	wait "$pid" 2>/dev/null || rc=$?
+	STOPPED[$name]+="${STOPPED[$name]:+, }$rc"
+	[ -f "$RAW" ] && record "note.${name}_exit" "${STOPPED[$name]}"
+	return 0
+}
+
+# wait_port PORT PID: wait (30 s at most) until 127.0.0.1:PORT accepts
+# connections while PID lives
+wait_port() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		kill -0 "$2" 2>/dev/null || return 1
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# free_port: a TCP port of 127.0.0.1 nobody listens on
+free_port() {
+	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # hex_bytes N: N random bytes as hex; base64_chars N: N random base64 chars
 hex_bytes() { head -c "$1" /dev/urandom | od -An -v -tx1 | tr -d ' \n'; }
 base64_chars() { head -c $(($1 * 3 / 4)) /dev/urandom | base64 -w0; }
@@ -264,15 +347,60 @@ fetch_pgmq() {
 		PGMQ_WHY="no pgmq install script in $BENCH_PGMQ_PACKAGE"
 	fi
 }
+
+# kinesalite, for the gateway group: installed with npm into a cache of
+# its own (kept across runs), started and stopped by this script
+KL_DIR="$BENCH_BASE/cache/kinesalite"
+KL_CLI="$KL_DIR/node_modules/kinesalite/cli.js"
+KL_WHY=""
+fetch_kinesalite() {
+	local v
+	if ! command -v node >/dev/null 2>&1; then
+		KL_WHY="node is not installed"
+		return 0
+	fi
+	if [ -f "$KL_CLI" ]; then
+		v="$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$KL_DIR/node_modules/kinesalite/package.json")"
+		case "$v" in 3.*) return 0 ;; esac
+	fi
+	if ! command -v npm >/dev/null 2>&1; then
+		KL_WHY="npm is not installed"
+		return 0
+	fi
+	rm -rf "$KL_DIR"
+	mkdir -p "$KL_DIR"
+	if ! (cd "$KL_DIR" && npm_config_cache="$BENCH_BASE/cache/npm" timeout 300 npm install \
+		--no-audit --no-fund --loglevel=error --prefix . kinesalite@3 >npm.out 2>&1) || [ ! -f "$KL_CLI" ]; then
+		KL_WHY="npm install kinesalite@3 failed: $(grep -iE 'error|timed out' "$KL_DIR/npm.out" |
+			sed -n "1,2p" | tr '\n' ' ' || true)"
+		return 0
+	fi
+}
+GW_PID=""
+KL_PID=""
+
 if want_peers; then
 	log "fetching pgmq's SQL install script ($BENCH_PGMQ_PACKAGE)"
 	fetch_pgmq
 else
 	PGMQ_WHY="not needed by the workload groups run ($GROUPS_RUN)"
 fi
+if want gateway; then
+	# the gateway group's clients: boto3 and psycopg2 of Debian's python3
+	if ! /usr/bin/python3 -c 'import boto3, psycopg2' >/dev/null 2>&1; then
+		log "installing python3-boto3 and python3-psycopg2 for the gateway group"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+			python3-boto3 python3-psycopg2 </dev/null >>"$LOG" 2>&1 ||
+			log "  could not install them (see $LOG); the gateway rows will say why they are empty"
+	fi
+	log "kinesalite (npm, cached in $KL_DIR)"
+	fetch_kinesalite
+fi
 
 # shellcheck disable=SC2317  # invoked by the EXIT trap
 cleanup() {
+	stop_pid gateway "$GW_PID"
+	stop_pid kinesalite "$KL_PID"
 	if [ "${BENCH_KEEP_CLUSTER:-0}" != 1 ]; then
 		kinesis_stop_cluster "$BENCH_DATADIR" >/dev/null 2>&1 || true
 	fi
@@ -664,18 +792,7 @@ if want encryption; then
 		log "  read_records drain of $ENC_DRAIN_N records (4 shards), loading"
 		reset_state
 		# the same load into both: put_records of 500, random keys
-		for s in plaindrain encdrain; do
-			"$KINESIS_PGBIN/pgbench" -n -M prepared -c 2 -j 2 -t $((ENC_DRAIN_N / 1000)) \
-				-f "$BENCH_DIR/sql/put_records.sql" -D stream="$s" -D "data=$DATA100" bench >>"$LOG" 2>&1 ||
-				log "  loading $s failed (see $LOG)"
-		done
-		# VACUUM ANALYZE the bucket tables (the rest is as reset_state left it)
-		psql_bench >>"$LOG" <<-EOF
-			SELECT format('VACUUM ANALYZE %s', i.inhrelid::regclass) FROM pg_inherits i
-			 WHERE i.inhparent = 'kinesis.records'::regclass \gexec
-			ANALYZE kinesis.records;
-			CHECKPOINT;
-		EOF
+		load_streams "$ENC_DRAIN_N" plaindrain encdrain
 		if ! enc_check_drain; then
 			record note.encryption "drain not measured: $ENC_WHY"
 			log "  encrypted drain not measured: $ENC_WHY"
@@ -688,6 +805,219 @@ if want encryption; then
 			drv "enc.drain.plain.1#2" drain rows 1 "${SHARDS[@]/#/plaindrain,}"
 		fi
 	fi
+fi
+
+# ------------------------------- 10. the wire gateway, against kinesalite
+
+# kinesis-gateway (HTTP, SigV4, kinesis.api() on a pool of connections to
+# this cluster) and kinesalite (Node.js, in memory), driven by the same boto3
+# code (test/bench/gateway.py); the SQL-level put_records of the same shape
+# from the same harness (psycopg2), for the gateway / SQL ratio.
+GW_BIN="${BENCH_GW_BIN:-$KINESIS_PGBIN/kinesis-gateway}"
+[ -x "$GW_BIN" ] || GW_BIN="$KINESIS_BUILD_DIR/gateway/kinesis-gateway"
+GW_DSN="host=$KINESIS_PGHOST port=$BENCH_PORT dbname=bench user=postgres"
+GW_LOG="$WORK/gateway.log"
+KL_LOG="$WORK/kinesalite.log"
+GWPY=(/usr/bin/python3 "$BENCH_DIR/gateway.py")
+
+# gwb KEY ARGS...: run test/bench/gateway.py, record each key=value of its
+# last line as KEY.name (as drv does for benchdrv)
+gwb() {
+	local key="$1" out rc=0 kv
+	shift
+	out="$("${GWPY[@]}" "$@" 2>&1)" || rc=$?
+	printf '%s\n---- gateway.py %s (exit %s)\n%s\n' "$key" "$*" "$rc" "$out" >>"$LOG"
+	if [ "$rc" -ne 0 ] || ! printf '%s\n' "$out" | tail -n 1 | grep -q '='; then
+		record "$key.error" "$(printf '%s\n' "$out" | tail -n 1)"
+		log "  $key: failed: $(printf '%s\n' "$out" | tail -n 2 | tr '\n' ' ')"
+		return 0
+	fi
+	for kv in $(printf '%s\n' "$out" | tail -n 1); do
+		record "$key.${kv%%=*}" "${kv#*=}"
+	done
+	log "  $key: $(printf '%s\n' "$out" | tail -n 1)"
+}
+
+# gw_start: kinesis-gateway on a free port (GW_PID, GW_URL)
+gw_start() {
+	local port
+	port="$(free_port)"
+	"$GW_BIN" --listen "127.0.0.1:$port" --dsn "$GW_DSN" --auth sigv4 --pool-size "$BENCH_GW_POOL" \
+		--log "$GW_LOG" --pid-file "$WORK/gateway.pid" >>"$WORK/gateway.out" 2>&1 &
+	GW_PID=$!
+	GW_URL="http://127.0.0.1:$port"
+	if ! wait_port "$port" "$GW_PID"; then
+		GW_WHY="kinesis-gateway did not start: $(tail -n 2 "$WORK/gateway.out" | tr '\n' ' ')"
+		stop_pid gateway "$GW_PID"
+		GW_PID=""
+		return 1
+	fi
+}
+
+# kl_start: kinesalite, in memory (no --path), every delay 0 (KL_PID, KL_URL)
+kl_start() {
+	local port
+	[ -z "$KL_WHY" ] || return 1
+	port="$(free_port)"
+	node "$KL_CLI" --createStreamMs 0 --deleteStreamMs 0 --updateStreamMs 0 --shardLimit 10000 \
+		--port "$port" >>"$KL_LOG" 2>&1 &
+	KL_PID=$!
+	KL_URL="http://127.0.0.1:$port"
+	if ! wait_port "$port" "$KL_PID"; then
+		KL_WHY="kinesalite did not start: $(tail -n 2 "$KL_LOG" | tr '\n' ' ')"
+		stop_pid kinesalite "$KL_PID"
+		KL_PID=""
+		return 1
+	fi
+}
+
+# status_kb PID FIELD: a line of /proc/PID/status, in kB
+status_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null || true; }
+
+if want gateway; then
+	log "workload 10: the wire gateway against kinesalite (boto3 from the same code)"
+	GW_WHY=""
+	PGPID="$(sed -n 1p "$BENCH_DATADIR/postmaster.pid")"
+	GW_ROLE="$(sql_value "SELECT current_user")"
+	record note.gw_extversion "$(sql_value "SELECT extversion FROM pg_extension WHERE extname = 'kinesis'")"
+	record note.gw_pool "$BENCH_GW_POOL"
+	record note.gw_seconds "$BENCH_GW_SECONDS"
+	record note.gw_clients "$BENCH_GW_CLIENTS"
+	record note.gw_ncpu "$(nproc)"
+	record note.gw_boto3 "$(/usr/bin/python3 -c 'import boto3, botocore; print(boto3.__version__ + "/" + botocore.__version__)' 2>&1 | tail -n 1)"
+	if [ ! -x "$GW_BIN" ]; then
+		GW_WHY="no kinesis-gateway program (looked for $KINESIS_PGBIN/kinesis-gateway and $KINESIS_BUILD_DIR/gateway/kinesis-gateway)"
+	elif ! GW_KEY="$(sql_value "SELECT access_key_id || ' ' || secret_access_key FROM kinesis.create_access_key('$GW_ROLE')" 2>&1)"; then
+		GW_WHY="kinesis.create_access_key('$GW_ROLE') failed: $GW_KEY"
+	else
+		export GWB_KEY="${GW_KEY%% *}" GWB_SECRET="${GW_KEY#* }"
+		record note.gw_binary "$GW_BIN"
+		gw_start || true
+	fi
+	[ -z "$GW_WHY" ] || { record note.gateway "$GW_WHY"; log "  $GW_WHY; the gateway's columns stay empty"; }
+	if kl_start; then
+		record note.kinesalite_version "$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$KL_DIR/node_modules/kinesalite/package.json") on Node.js $(node --version)"
+	else
+		record note.kinesalite "$KL_WHY"
+		log "  kinesalite is not available: $KL_WHY; its columns stay empty"
+	fi
+	GW_ARGS=(--endpoint "$GW_URL" --server-pid "${GW_PID:-0}" --pg-pid "$PGPID")
+	KL_ARGS=(--endpoint "$KL_URL" --server-pid "${KL_PID:-0}")
+	SQL_ARGS=(--dsn "$GW_DSN" --pg-pid "$PGPID")
+
+	# ---- put_records, 500 x 100 B, 4 client processes, a 4-shard stream
+	GW_HALF=$((BENCH_GW_SECONDS / 2))
+	[ "$GW_HALF" -ge 1 ] || GW_HALF=1
+	log "  put_records of 500 x 100 B, 4 client processes, 4 shards (${GW_HALF}s per run)"
+	psql_bench -c "SELECT kinesis.create_stream(stream_name => 'gwput', shard_count => 4)" \
+		-c "SELECT kinesis.wait_for_stream('gwput')" >>"$LOG"
+	# boto3 on both servers; the same requests from a lean client (no boto3:
+	# what is left when the client costs next to nothing); the SQL-level call
+	# and kinesis.api() over libpq, from the same harness
+	GW_PUT=()
+	[ -n "$GW_PID" ] && GW_PUT+=(gateway)
+	[ -n "$KL_PID" ] && GW_PUT+=(kinesalite)
+	GW_PUT+=(sql api)
+	[ -n "$GW_PID" ] && GW_PUT+=(gateway_lean)
+	[ -n "$KL_PID" ] && GW_PUT+=(kinesalite_lean)
+	for pass in 1 2; do
+		if [ "$pass" = 1 ]; then order=("${GW_PUT[@]}"); else
+			order=()
+			for ((i = ${#GW_PUT[@]} - 1; i >= 0; i--)); do order+=("${GW_PUT[$i]}"); done
+		fi
+		for t in "${order[@]}"; do
+			reset_state
+			case "$t" in
+			gateway | gateway_lean)
+				gwb "gw.put.$t#$pass" put --target gateway --client "$([ "$t" = gateway ] && echo boto3 || echo lean)" \
+					"${GW_ARGS[@]}" --stream gwput --procs 4 --seconds "$GW_HALF" ;;
+			kinesalite | kinesalite_lean)
+				"${GWPY[@]}" create --endpoint "$KL_URL" --stream gwput --shards 4 >>"$LOG" 2>&1
+				gwb "gw.put.$t#$pass" put --target kinesalite --client "$([ "$t" = kinesalite ] && echo boto3 || echo lean)" \
+					"${KL_ARGS[@]}" --stream gwput --procs 4 --seconds "$GW_HALF" ;;
+			*) gwb "gw.put.$t#$pass" put --target "$t" "${SQL_ARGS[@]}" --stream gwput \
+				--procs 4 --seconds "$GW_HALF" ;;
+			esac
+		done
+	done
+
+	# ---- get_records drain: 1 consumer on a 1-shard stream, 4 on 4 shards
+	KL_DRAIN_N=$((BENCH_GW_KINESALITE_RECORDS < DRAIN_N ? BENCH_GW_KINESALITE_RECORDS : DRAIN_N))
+	log "  get_records drain, loading $DRAIN_N records (gateway) and $KL_DRAIN_N (kinesalite) per stream"
+	reset_state
+	psql_bench -c "SELECT kinesis.create_stream(stream_name => s.n, shard_count => s.c)
+		FROM (VALUES ('gwdrain1', 1), ('gwdrain4', 4)) AS s(n, c)" \
+		-c "SELECT kinesis.wait_for_stream(n) FROM unnest(ARRAY['gwdrain1', 'gwdrain4']) AS n" >>"$LOG"
+	load_streams "$DRAIN_N" gwdrain1 gwdrain4
+	if [ -n "$KL_PID" ]; then
+		for c in 1 4; do
+			"${GWPY[@]}" create --endpoint "$KL_URL" --stream "kdrain$c" --shards "$c" >>"$LOG" 2>&1
+			gwb "gw.load.kinesalite.$c" load --endpoint "$KL_URL" --stream "kdrain$c" --records "$KL_DRAIN_N" \
+				--procs 4 --max-seconds 90
+		done
+	fi
+	# read without consuming: boto3 gateway, kinesalite, then the lean client
+	# on both, then boto3 kinesalite, gateway again (the boto3 figures are the
+	# mean of two reads, the lean ones of one)
+	for c in 1 4; do
+		KL_N="$(grep -P "^gw.load.kinesalite.$c.records\t" "$RAW" | cut -f2 || true)"
+		for run in gateway#1 kinesalite#1 gateway_lean#1 kinesalite_lean#1 kinesalite#2 gateway#2; do
+			t="${run%#*}"
+			cl=boto3
+			case "$t" in *_lean) cl=lean ;; esac
+			case "$t" in
+			gateway*) [ -n "$GW_PID" ] && gwb "gw.drain.$t.$c#${run#*#}" drain --client "$cl" "${GW_ARGS[@]}" \
+				--stream "gwdrain$c" --consumers "$c" --expect "$DRAIN_N" ;;
+			kinesalite*) [ -n "$KL_PID" ] && gwb "gw.drain.$t.$c#${run#*#}" drain --client "$cl" "${KL_ARGS[@]}" \
+				--stream "kdrain$c" --consumers "$c" --expect "${KL_N:-0}" ;;
+			esac
+		done
+	done
+	[ -n "$GW_PID" ] && record gw.mem.gateway.after_drain_hwm_kb "$(status_kb "$GW_PID" VmHWM)"
+	[ -n "$KL_PID" ] && record gw.mem.kinesalite.after_drain_hwm_kb "$(status_kb "$KL_PID" VmHWM)"
+
+	# ---- many clients: small put_record / get_records, both servers started
+	# afresh (kinesalite keeps every record in its memory; the gateway's
+	# peak is then that of this run)
+	GW_PROCS=8
+	GW_THREADS=$(((BENCH_GW_CLIENTS + GW_PROCS - 1) / GW_PROCS))
+	log "  $((GW_PROCS * GW_THREADS)) clients ($GW_PROCS processes x $GW_THREADS threads), put_record / get_records, ${BENCH_GW_SECONDS}s"
+	reset_state
+	psql_bench -c "SELECT kinesis.create_stream(stream_name => 'gwmix', shard_count => 4)" \
+		-c "SELECT kinesis.wait_for_stream('gwmix')" >>"$LOG"
+	if [ -n "$GW_PID" ]; then
+		stop_pid gateway "$GW_PID"
+		GW_PID=""
+		if gw_start; then
+			GW_ARGS=(--endpoint "$GW_URL" --server-pid "$GW_PID" --pg-pid "$PGPID")
+			gwb gw.mixed.gateway mixed "${GW_ARGS[@]}" --stream gwmix --procs "$GW_PROCS" \
+				--threads "$GW_THREADS" --seconds "$BENCH_GW_SECONDS"
+		else
+			record note.gateway "$GW_WHY"
+		fi
+	fi
+	if [ -n "$KL_PID" ]; then
+		stop_pid kinesalite "$KL_PID"
+		KL_PID=""
+		if kl_start; then
+			"${GWPY[@]}" create --endpoint "$KL_URL" --stream gwmix --shards 4 >>"$LOG" 2>&1
+			gwb gw.mixed.kinesalite mixed --endpoint "$KL_URL" --server-pid "$KL_PID" --stream gwmix \
+				--procs "$GW_PROCS" --threads "$GW_THREADS" --seconds "$BENCH_GW_SECONDS"
+		fi
+	fi
+	# the gateway is still answering, and stops cleanly on SIGTERM (exit 0)
+	if [ -n "$GW_PID" ]; then
+		if ! "${GWPY[@]}" create --endpoint "$GW_URL" --stream gwcheck --shards 1 >>"$LOG" 2>&1; then
+			record note.gateway_alive "no answer after the runs (see $LOG)"
+		fi
+		stop_pid gateway "$GW_PID"
+		GW_PID=""
+		record gw.errors_5xx "$(awk '$3 ~ /^HTTP/ && $6 ~ /^5[0-9][0-9]$/ { n++ } END { print n + 0 }' "$GW_LOG")"
+		record gw.requests_logged "$(awk '$3 ~ /^HTTP/ { n++ } END { print n + 0 }' "$GW_LOG")"
+	fi
+	stop_pid kinesalite "$KL_PID"
+	KL_PID=""
+	[ -z "${GWB_KEY:-}" ] || psql_bench -c "SELECT kinesis.delete_access_key('$GWB_KEY')" >>"$LOG" 2>&1 || true
 fi
 
 # ---------------------------------------------------------------- report
