@@ -101,11 +101,11 @@ header(const kgw_request *req, const char *name)
 }
 
 /*
- * new_ids
+ * kgw_new_ids
  *		A request id (a random UUID, as AWS's look) and an x-amz-id-2.
  */
-static void
-new_ids(kgw_response *resp)
+void
+kgw_new_ids(kgw_response *resp)
 {
 	unsigned char r[16];
 	unsigned char r2[48];
@@ -860,7 +860,7 @@ kgw_handle(const kgw_request *req, kgw_response *resp)
 
 	memset(resp, 0, sizeof(*resp));
 	busy_add(1);
-	new_ids(resp);
+	kgw_new_ids(resp);
 	resp->status = 200;
 	resp->content_type = JSON_TYPE;
 

@@ -106,6 +106,7 @@ typedef struct kgw_response
 extern void kgw_dispatch_init(void);
 extern int	kgw_busy(void);		/* requests being answered + subscriptions */
 extern void kgw_handle(const kgw_request *req, kgw_response *resp);
+extern void kgw_new_ids(kgw_response *resp);
 extern void kgw_response_free(kgw_response *resp);
 
 /*

@@ -228,10 +228,16 @@ answer(void *cls, struct MHD_Connection *con, const char *url, const char *metho
 
 	if (ctx->too_large)
 	{
+		/* as kinesalite answers: 413 without a body, our ids all the same */
+		memset(&resp, 0, sizeof(resp));
+		kgw_new_ids(&resp);
 		r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+		MHD_add_response_header(r, "x-amzn-RequestId", resp.request_id);
+		MHD_add_response_header(r, "x-amz-id-2", resp.amz_id2);
 		ret = MHD_queue_response(con, 413, r);
 		MHD_destroy_response(r);
-		kgw_log("- HTTP/1.1 %s - 413 - body over %zu bytes", method, kgw_conf.max_body);
+		kgw_log("- HTTP/1.1 %s - 413 - body over %zu bytes id=%s", method, kgw_conf.max_body,
+				resp.request_id);
 		return ret;
 	}
 

@@ -321,6 +321,7 @@ respond(h2_conn *c, h2_stream *st)
 	if (st->too_large)
 	{
 		memset(&st->resp, 0, sizeof(st->resp));
+		kgw_new_ids(&st->resp);
 		st->resp.status = 413;
 		st->resp.content_type = "text/plain";
 		kgw_log("%s HTTP/2 %s - 413 - body over %zu bytes", c->peer,
