@@ -351,9 +351,21 @@ sniff_thread(void *arg)
 	}
 	if (n == (ssize_t) sizeof(buf) && memcmp(buf, preface, sizeof(buf)) == 0)
 	{
+		bool		full;
+
+		/* libmicrohttpd counts its own connections; these are counted here */
 		pthread_mutex_lock(&h2_lock);
-		h2_connections++;
+		full = h2_connections >= kgw_conf.max_connections;
+		if (!full)
+			h2_connections++;
 		pthread_mutex_unlock(&h2_lock);
+		if (full)
+		{
+			kgw_log("%s HTTP/2 connection refused: --max-connections reached", peer);
+			close(a->fd);
+			free(a);
+			return NULL;
+		}
 		kgw_http2_serve(a->fd, peer);
 		pthread_mutex_lock(&h2_lock);
 		h2_connections--;
