@@ -413,7 +413,12 @@ WHEN_OP = re.compile(r"WHEN\s+'(\w+)'\s+THEN\s+response\s*:=\s*kinesis\.(_api_\w
 
 
 def prosrc(cur, name):
-    cur.execute("SELECT string_agg(p.prosrc, E'\\n') FROM pg_proc p "
+    """The source of kinesis.<name>; for a decoder written in C (PutRecords,
+    GetRecords: src/apicodec.c) that of the PL/pgSQL decoder it falls back
+    on, kinesis.<name>_checked, which reads the same members."""
+    cur.execute("SELECT string_agg(CASE WHEN l.lanname = 'c' THEN c.prosrc ELSE p.prosrc END, E'\\n')"
+                "  FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang"
+                "  LEFT JOIN pg_proc c ON c.pronamespace = p.pronamespace AND c.proname = p.proname || '_checked'"
                 " WHERE p.pronamespace = 'kinesis'::regnamespace AND p.proname = %s", (name,))
     return cur.fetchone()[0] or ""
 
