@@ -141,38 +141,42 @@ set_body(kgw_response *resp, const void *data, size_t len)
 
 /*
  * set_json_or_cbor
- *		Set a JSON document as the body, converted to CBOR when the client
- *		speaks CBOR.  A conversion failure is an InternalFailure.
+ *		Make a JSON document (malloc'd; the response takes it over, so a
+ *		large answer is not copied again) the body, converted to CBOR when
+ *		the client speaks CBOR.  A conversion failure is an InternalFailure.
  */
 static void
-set_json_or_cbor(kgw_response *resp, bool cbor, const char *json, size_t len)
+set_json_or_cbor(kgw_response *resp, bool cbor, char *json, size_t len)
 {
+	unsigned char *out;
+	size_t		outlen;
+	char		err[128];
+
+	free(resp->body);
+	resp->body = NULL;
+	resp->body_len = 0;
 	if (!cbor)
 	{
 		resp->content_type = JSON_TYPE;
-		set_body(resp, json, len);
+		resp->body = (unsigned char *) json;
+		resp->body_len = len;
 		return;
+	}
+	resp->content_type = KGW_CBOR_CONTENT_TYPE;
+	if (kgw_json_to_cbor(json, len, &out, &outlen, err, sizeof(err)) != 0)
+	{
+		kgw_log("could not encode a response as CBOR: %s", err);
+		resp->status = 500;
+		snprintf(resp->error_type, sizeof(resp->error_type), "InternalFailure");
+		/* {"__type": "InternalFailure"} as an indefinite-length map */
+		set_body(resp, "\xbf\x66__type\x6fInternalFailure\xff", 25);
 	}
 	else
 	{
-		unsigned char *out;
-		size_t		outlen;
-		char		err[128];
-
-		resp->content_type = KGW_CBOR_CONTENT_TYPE;
-		if (kgw_json_to_cbor(json, len, &out, &outlen, err, sizeof(err)) != 0)
-		{
-			kgw_log("could not encode a response as CBOR: %s", err);
-			resp->status = 500;
-			snprintf(resp->error_type, sizeof(resp->error_type), "InternalFailure");
-			/* a0-less map: {"__type": "InternalFailure"} */
-			set_body(resp, "\xbf\x66__type\x6fInternalFailure\xff", 25);
-			return;
-		}
-		free(resp->body);
 		resp->body = out;
 		resp->body_len = outlen;
 	}
+	free(json);
 }
 
 /*
@@ -211,7 +215,6 @@ set_error(kgw_response *resp, bool cbor, int status, const char *type, const cha
 	if (text == NULL)
 		return;
 	set_json_or_cbor(resp, cbor, text, strlen(text));
-	free(text);
 }
 
 /*
@@ -486,8 +489,8 @@ authenticate(const kgw_request *req, kgw_response *resp, bool cbor, char **role)
 /*
  * call_api
  *		Run kinesis.api(op, body) as role on a pooled connection.  Returns
- *		the response document (malloc'd JSON text) or NULL with the error
- *		response set.  *is_error tells an AWS error body from a result.
+ *		the response document (malloc'd JSON text, which may be an AWS
+ *		error body: see is_api_error()) or NULL with the error response set.
  */
 static char *
 call_api(kgw_response *resp, bool cbor, const char *role, const char *op,
@@ -538,13 +541,14 @@ call_api(kgw_response *resp, bool cbor, const char *role, const char *op,
 }
 
 /*
- * api_error_body
- *		If the document kinesis.api() returned is an AWS error body, set it
- *		as the error response (400, or 500 for InternalFailure) and return
- *		true.  jsonb prints the shortest keys first, so "__type" leads.
+ * is_api_error
+ *		Is the document kinesis.api() returned an AWS error body?  If so,
+ *		set the response's status (400, or 500 for InternalFailure) and
+ *		error type.  jsonb prints the shortest keys first, so "__type"
+ *		leads.
  */
 static bool
-api_error_body(kgw_response *resp, bool cbor, const char *doc, size_t len)
+is_api_error(kgw_response *resp, const char *doc, size_t len)
 {
 	json_t	   *o;
 	const char *type;
@@ -555,7 +559,6 @@ api_error_body(kgw_response *resp, bool cbor, const char *doc, size_t len)
 	type = o ? json_string_value(json_object_get(o, "__type")) : NULL;
 	snprintf(resp->error_type, sizeof(resp->error_type), "%s", type ? type : "InternalFailure");
 	resp->status = (type && strcmp(type, "InternalFailure") != 0) ? 400 : 500;
-	set_json_or_cbor(resp, cbor, doc, len);
 	if (o)
 		json_decref(o);
 	return true;
@@ -611,8 +614,8 @@ sub_event(kgw_subscription *s, json_t *doc, bool always)
 		return -1;
 	cont = json_string_value(json_object_get(ev, "ContinuationSequenceNumber"));
 	nrec = json_array_size(json_object_get(ev, "Records"));
-	end = json_array_size(json_object_get(ev, "ChildShards")) > 0 ||
-		json_object_get(ev, "ChildShards") != NULL;
+	/* ChildShards comes only with the end of a closed shard */
+	end = json_object_get(ev, "ChildShards") != NULL;
 	if (cont)
 	{
 		free(s->continuation);
@@ -691,9 +694,9 @@ kgw_sub_poll(kgw_subscription *s, bool force)
 		return 0;
 	out = call_api(&r, false, s->role, "SubscribeToShard", body, strlen(body), &out_len);
 	free(body);
-	if (out && api_error_body(&r, false, out, out_len))
+	if (out && is_api_error(&r, out, out_len))
 	{
-		free(out);
+		set_json_or_cbor(&r, false, out, out_len);
 		out = NULL;
 	}
 	if (out == NULL)
@@ -937,14 +940,13 @@ kgw_handle(const kgw_request *req, kgw_response *resp)
 	answer = call_api(resp, cbor, role, op, json, json_len, &answer_len);
 	if (answer == NULL)
 		goto done;
-	if (!api_error_body(resp, cbor, answer, answer_len))
+	if (!is_api_error(resp, answer, answer_len) && strcmp(op, "SubscribeToShard") == 0)
 	{
-		if (strcmp(op, "SubscribeToShard") == 0)
-			start_subscription(resp, cbor, role, json, json_len, answer, answer_len);
-		else
-			set_json_or_cbor(resp, cbor, answer, answer_len);
+		start_subscription(resp, cbor, role, json, json_len, answer, answer_len);
+		free(answer);
 	}
-	free(answer);
+	else
+		set_json_or_cbor(resp, cbor, answer, answer_len);
 
 done:
 	kgw_log("%s %s %s %s %d %s in=%zu out=%zu ms=%.1f role=%s id=%s",

@@ -714,16 +714,7 @@ get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 	kinesis_validation_done(&v);
 
 	kinesis_inflight_init_backend();
-	kinesis_iterator_decode(token, &it);
-	/* an iterator is no capability: its holder must be allowed to read */
-	kinesis_authorize("GetRecords", it.stream_name);
-	/* see buckets and shards committed up to now (the map may be older) */
-	AcceptInvalidationMessages();
-	stream = kinesis_lookup_stream_by_id(it.stream_id);
-	shard = stream ? kinesis_find_shard(stream, it.shard_index) : NULL;
-	if (shard == NULL || strcmp(stream->status, "DELETING") == 0)
-		kinesis_raise(KX_RESOURCE_NOT_FOUND, "Shard %s in stream %s under account %s does not exist",
-					  kinesis_shard_id(it.shard_index), it.stream_name, kinesis_account_id);
+	shard = kinesis_open_iterator(token, &it, &stream);
 	plain_text = PointerGetDatum(cstring_to_text("NONE"));
 	kms_text = PointerGetDatum(cstring_to_text("KMS"));
 	kinesis_throttle_read_begin(stream, shard);
@@ -869,6 +860,30 @@ emit_to_array(GetCall *call, Datum *values)
 	static bool nulls[5] = {false, false, false, false, false};
 
 	record_array_add((RecordArray *) call->arg, values, nulls);
+}
+
+/*
+ * kinesis_open_iterator
+ *		Authenticate an iterator, check that its holder may read the stream
+ *		(an iterator is no capability), and find its stream and shard as
+ *		committed now (the cached map may be older); ResourceNotFoundException
+ *		when the shard or its stream is gone.  GetRecords and the
+ *		continuation of SubscribeToShard events (subscribe.c) start here.
+ */
+KinesisShard *
+kinesis_open_iterator(const char *token, KinesisIterator *it, KinesisStream **stream)
+{
+	KinesisShard *shard;
+
+	kinesis_iterator_decode(token, it);
+	kinesis_authorize("GetRecords", it->stream_name);
+	AcceptInvalidationMessages();
+	*stream = kinesis_lookup_stream_by_id(it->stream_id);
+	shard = *stream ? kinesis_find_shard(*stream, it->shard_index) : NULL;
+	if (shard == NULL || strcmp((*stream)->status, "DELETING") == 0)
+		kinesis_raise(KX_RESOURCE_NOT_FOUND, "Shard %s in stream %s under account %s does not exist",
+					  kinesis_shard_id(it->shard_index), it->stream_name, kinesis_account_id);
+	return shard;
 }
 
 /*

@@ -263,6 +263,8 @@ typedef struct KinesisIterator
 
 extern char *kinesis_iterator_encode(const KinesisIterator *it);
 extern void kinesis_iterator_decode(const char *token, KinesisIterator *it);
+extern KinesisShard *kinesis_open_iterator(const char *token, KinesisIterator *it,
+										   KinesisStream **stream);
 
 /* ------------------------------------------------------------------------
  * kms.c: the local key store and record encryption at rest

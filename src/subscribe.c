@@ -20,7 +20,6 @@
 
 #include "fmgr.h"
 #include "utils/builtins.h"
-#include "utils/inval.h"
 
 #include "kinesis.h"
 
@@ -41,14 +40,7 @@ kinesis_iterator_continuation(PG_FUNCTION_ARGS)
 	KinesisStream *stream;
 	KinesisShard *shard;
 
-	kinesis_iterator_decode(token, &it);
-	kinesis_authorize("GetRecords", it.stream_name);
-	AcceptInvalidationMessages();
-	stream = kinesis_lookup_stream_by_id(it.stream_id);
-	shard = stream ? kinesis_find_shard(stream, it.shard_index) : NULL;
-	if (shard == NULL)
-		kinesis_raise(KX_RESOURCE_NOT_FOUND, "Shard %s in stream %s under account %s does not exist",
-					  kinesis_shard_id(it.shard_index), it.stream_name, kinesis_account_id);
+	shard = kinesis_open_iterator(token, &it, &stream);
 	PG_RETURN_TEXT_P(cstring_to_text(kinesis_format_seqnum(shard->create_epoch,
 														   shard->shard_index,
 														   Max(it.position - 1, 0),

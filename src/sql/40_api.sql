@@ -626,8 +626,8 @@ BEGIN
         'StreamNames', coalesce(to_jsonb(r.stream_names), '[]'),
         'HasMoreStreams', r.has_more_streams,
         'NextToken', CASE WHEN r.has_more_streams THEN
-                         translate(encode(convert_to('ListStreams:' || r.stream_names[cardinality(r.stream_names)],
-                                                     'UTF8'), 'base64'), E'\n', '') END);
+                         kinesis._api_blob_out(convert_to('ListStreams:' || r.stream_names[cardinality(r.stream_names)],
+                                                          'UTF8')) END);
 END
 $$;
 COMMENT ON FUNCTION kinesis._api_list_streams(jsonb) IS

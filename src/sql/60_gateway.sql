@@ -278,6 +278,24 @@ $$;
 COMMENT ON FUNCTION kinesis._subscribe_to_shard(text, text, text, text, timestamptz, integer) IS
     'Internal: the body of kinesis.subscribe_to_shard(), behind its privilege check.';
 
+CREATE FUNCTION kinesis._subscribe_errors(consumer_arn text, shard_id text,
+                                          position_field text, position_missing boolean)
+RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    -- every missing or malformed member at once, as AWS lists them; the
+    -- starting position is missing as a whole (API) or its type (SQL)
+    SELECT CASE WHEN consumer_arn IS NULL THEN '{}' ELSE kinesis._consumer_arn_errors(consumer_arn) END
+           || ARRAY(SELECT format('Value null at ''%s'' failed to satisfy constraint: Member must not be null', m.field)
+                      FROM (VALUES (1, 'consumerARN', consumer_arn IS NULL),
+                                   (2, 'shardId', shard_id IS NULL),
+                                   (3, position_field, position_missing)) AS m(i, field, missing)
+                     WHERE m.missing ORDER BY m.i)
+$$;
+COMMENT ON FUNCTION kinesis._subscribe_errors(text, text, text, boolean) IS
+    'Internal: the ValidationException entries of a SubscribeToShard request.';
+
 CREATE FUNCTION kinesis.subscribe_to_shard(consumer_arn text, shard_id text,
                                            starting_position_type text,
                                            sequence_number text DEFAULT NULL,
@@ -290,17 +308,8 @@ AS $$
 DECLARE
     stream_name text;
 BEGIN
-    -- every missing or malformed member at once, as AWS lists them
-    PERFORM kinesis._raise_validation(
-        CASE WHEN consumer_arn IS NULL
-             THEN ARRAY['Value null at ''consumerARN'' failed to satisfy constraint: Member must not be null']
-             ELSE kinesis._consumer_arn_errors(consumer_arn) END
-        || CASE WHEN shard_id IS NULL
-                THEN ARRAY['Value null at ''shardId'' failed to satisfy constraint: Member must not be null']
-                ELSE '{}'::text[] END
-        || CASE WHEN starting_position_type IS NULL
-                THEN ARRAY['Value null at ''startingPosition.type'' failed to satisfy constraint: Member must not be null']
-                ELSE '{}'::text[] END);
+    PERFORM kinesis._raise_validation(kinesis._subscribe_errors(
+        consumer_arn, shard_id, 'startingPosition.type', starting_position_type IS NULL));
     -- the consumer's stream, which the privilege is about, is in its ARN
     stream_name := (regexp_match(consumer_arn, ':stream/([^/]+)/consumer/'))[1];
     PERFORM kinesis._authorize('SubscribeToShard', stream_name);
@@ -322,14 +331,8 @@ DECLARE
     pos jsonb := kinesis._api_value(request -> 'StartingPosition', 'Structure');
 BEGIN
     IF pos IS NULL THEN
-        PERFORM kinesis._raise_validation(
-            CASE WHEN consumer_arn IS NULL
-                 THEN ARRAY['Value null at ''consumerARN'' failed to satisfy constraint: Member must not be null']
-                 ELSE kinesis._consumer_arn_errors(consumer_arn) END
-            || CASE WHEN shard_id IS NULL
-                    THEN ARRAY['Value null at ''shardId'' failed to satisfy constraint: Member must not be null']
-                    ELSE '{}'::text[] END
-            || ARRAY['Value null at ''startingPosition'' failed to satisfy constraint: Member must not be null']);
+        PERFORM kinesis._raise_validation(kinesis._subscribe_errors(
+            consumer_arn, shard_id, 'startingPosition', true));
     END IF;
     RETURN jsonb_build_object('EventStream', jsonb_build_object('SubscribeToShardEvent',
         kinesis.subscribe_to_shard(consumer_arn, shard_id,
