@@ -713,6 +713,7 @@ get_records_run(FunctionCallInfo fcinfo, GetCall *call)
 	kinesis_validate_string(&v, token, "shardIterator", true, NULL, 1, 512);
 	kinesis_validation_done(&v);
 
+	kinesis_reader_memory_prepare();
 	kinesis_inflight_init_backend();
 	shard = kinesis_open_iterator(token, &it, &stream);
 	plain_text = PointerGetDatum(cstring_to_text("NONE"));

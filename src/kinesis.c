@@ -206,6 +206,16 @@ _PG_init(void)
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
 
+	DefineCustomIntVariable("kinesis.reader_memory_keep",
+							"Free memory a backend that reads records keeps mapped for its next read, instead of giving it back to the kernel.",
+							"Saves the page faults of materializing large GetRecords answers again on every call; the backend's resident size then stays at its peak. 0 leaves the C library's defaults.",
+							&kinesis_reader_memory_keep,
+							64 * 1024,
+							0, 1024 * 1024,
+							PGC_USERSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("kinesis");
 
 	if (!process_shared_preload_libraries_in_progress)

@@ -99,6 +99,14 @@ extern void kinesis_require_preload(void);
 extern TimestampTz kinesis_now(void);
 
 /* ------------------------------------------------------------------------
+ * memory.c: what a reading backend keeps mapped between reads
+ * ------------------------------------------------------------------------
+ */
+extern int	kinesis_reader_memory_keep;
+
+extern void kinesis_reader_memory_prepare(void);
+
+/* ------------------------------------------------------------------------
  * hashkey.c: 128-bit hash keys
  * ------------------------------------------------------------------------
  */

@@ -17,6 +17,10 @@
  *         base     SHARD_INDEX       WHERE stream_id = 1 AND shard_index = $1
  *                                    AND seq > $2 ORDER BY seq LIMIT 10000 on
  *                                    bench.drain_base
+ *         base_array SHARD_INDEX     the same range scan answered in
+ *                                    get_records' shape (one array of
+ *                                    composites, bench.drain_base_batch),
+ *                                    unnested as get_records' answer is
  *         pgq      QUEUE,CONSUMER    next_batch, get_batch_events,
  *                                    finish_batch
  *         pgmq     QUEUE             read(queue, 30, 10000), then delete the
@@ -43,9 +47,10 @@
  *
  * Connection parameters come from the PG* environment variables (PGAPPNAME
  * names the connections, which test/bench/profile.sh uses to find their
- * backend).  BENCHDRV_REPEAT=N makes a one-consumer drain read everything
- * N times on the same connection (for profiling).  Output is one line of
- * key=value pairs.
+ * backend).  BENCHDRV_REPEAT=N makes a drain read everything N times,
+ * each consumer on its own connection (for the forms that read without
+ * consuming: longer runs are steadier, and profiles need them).  Output is
+ * one line of key=value pairs.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -262,6 +267,13 @@ drain_prepare(PGconn *conn, const char *kind)
 		prepare(conn, "get",
 				"SELECT seq, arrival, partition_key, data FROM bench.drain_base "
 				" WHERE stream_id = 1 AND shard_index = $1 AND seq > $2 ORDER BY seq LIMIT 10000");
+	else if (strcmp(kind, "base_array") == 0)
+		prepare(conn, "get",
+				"SELECT CASE WHEN r.ord IS NULL OR r.ord = 1 THEN g.next_after END, "
+				"       r.seq, r.arrival, r.partition_key, r.data "
+				"  FROM bench.drain_base_batch($1, $2) AS g "
+				"  LEFT JOIN LATERAL unnest(g.records) WITH ORDINALITY "
+				"       AS r(seq, arrival, partition_key, data, ord) ON true");
 	else if (strcmp(kind, "pgq") == 0)
 	{
 		prepare(conn, "next", "SELECT pgq.next_batch($1, $2)");
@@ -346,6 +358,27 @@ drain_target(PGconn *conn, const char *kind, const char *target, DrainResult *ou
 				break;
 		}
 	}
+	else if (strcmp(kind, "base_array") == 0)
+	{
+		char		last[32] = "-1";
+
+		for (;;)
+		{
+			const char *p[2] = {a, last};
+			PGresult   *res = exec_prepared(conn, "get", 2, p);
+			/* the position to go on from is on the first row, NULL at the end */
+			int			n = PQntuples(res) > 0 && !PQgetisnull(res, 0, 1) ? PQntuples(res) : 0;
+
+			out->calls++;
+			out->rows += n;
+			out->bytes += result_bytes(res);
+			if (n > 0)
+				snprintf(last, sizeof(last), "%s", PQgetvalue(res, 0, 0));
+			PQclear(res);
+			if (n == 0)
+				break;
+		}
+	}
 	else if (strcmp(kind, "pgq") == 0)
 	{
 		for (;;)
@@ -421,6 +454,8 @@ cmd_drain(int argc, char **argv)
 	DrainResult total = {0};
 	double		t0,
 				t1;
+	int			repeat = getenv("BENCHDRV_REPEAT") ? Max(atoi(getenv("BENCHDRV_REPEAT")), 1) : 1;
+	int			r;
 
 	if (argc < 4)
 		die("%s", "usage: benchdrv drain KIND CONSUMERS TARGET...");
@@ -434,14 +469,10 @@ cmd_drain(int argc, char **argv)
 		Sampler		s;
 		int			i;
 
-		int			repeat = getenv("BENCHDRV_REPEAT") ? atoi(getenv("BENCHDRV_REPEAT")) : 1;
-		int			r;
-
 		drain_prepare(conn, kind);
 		sampler_start(&s, conn);
 		t0 = now_sec();
-		/* BENCHDRV_REPEAT: read everything again, for profiling */
-		for (r = 0; r < Max(repeat, 1); r++)
+		for (r = 0; r < repeat; r++)
 			for (i = 0; i < ntargets; i++)
 				drain_target(conn, kind, argv[4 + i], &total);
 		t1 = now_sec();
@@ -469,7 +500,7 @@ cmd_drain(int argc, char **argv)
 			if (pid == 0)
 			{
 				PGconn	   *conn = connect_db();
-				DrainResult r = {0};
+				DrainResult res = {0};
 				Sampler		s;
 
 				close(go[1]);
@@ -479,9 +510,10 @@ cmd_drain(int argc, char **argv)
 				if (read(go[0], &c, 1) != 0)	/* EOF is the start signal */
 					_exit(2);
 				sampler_start(&s, conn);
-				drain_target(conn, kind, argv[4 + i], &r);
-				r.peak_kb = sampler_stop(&s);
-				if (write(back[1], &r, sizeof(r)) != sizeof(r))
+				for (r = 0; r < repeat; r++)
+					drain_target(conn, kind, argv[4 + i], &res);
+				res.peak_kb = sampler_stop(&s);
+				if (write(back[1], &res, sizeof(res)) != sizeof(res))
 					_exit(2);
 				PQfinish(conn);
 				_exit(0);
@@ -497,15 +529,15 @@ cmd_drain(int argc, char **argv)
 		close(go[1]);
 		for (i = 0; i < ntargets; i++)
 		{
-			DrainResult r;
+			DrainResult got;
 
-			if (read(back[0], &r, sizeof(r)) != sizeof(r))
+			if (read(back[0], &got, sizeof(got)) != sizeof(got))
 				die("%s", "a consumer failed");
-			total.rows += r.rows;
-			total.bytes += r.bytes;
-			total.calls += r.calls;
-			if (r.peak_kb > total.peak_kb)
-				total.peak_kb = r.peak_kb;
+			total.rows += got.rows;
+			total.bytes += got.bytes;
+			total.calls += got.calls;
+			if (got.peak_kb > total.peak_kb)
+				total.peak_kb = got.peak_kb;
 		}
 		t1 = now_sec();
 		for (i = 0; i < ntargets; i++)

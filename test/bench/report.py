@@ -165,6 +165,13 @@ def build(raw):
                         num(raw, f"drain.rows.{c}.rows_per_sec"), num(raw, f"drain.base.{c}.rows_per_sec"),
                         num(raw, f"drain.pgq.{c}.rows_per_sec"), num(raw, f"drain.pgmq.{c}.rows_per_sec"),
                         target=0.7))
+    # the same range scan answered in get_records' shape (an array of
+    # composites, unnested by the client): what that shape costs PostgreSQL
+    for c in (1, 4):
+        rows.append(Row("drain", "get_records drain", c, "vs the range scan in the same shape (one array per call, unnested)",
+                        "records/s",
+                        num(raw, f"drain.kinesis.{c}.rows_per_sec"), num(raw, f"drain.base_array.{c}.rows_per_sec"),
+                        None, None, target=None, peers=False))
     for q in ("p50", "p99"):
         rows.append(Row("latency", "end-to-end latency", 1, f"commit to consumer, {q}, polling", "ms",
                         num(raw, f"lat.kinesis.{q}_ms"), num(raw, f"lat.base.{q}_ms"),
@@ -187,6 +194,10 @@ def build(raw):
                     num(raw, "store.kinesis"), num(raw, "store.base"),
                     num(raw, "store.pgq"), num(raw, "store.pgmq"),
                     target=1.3, higher=False))
+    rows.append(Row("drain", "storage", "–", "table only, without indexes, 100 B payload", "B/record",
+                    num(raw, "store.kinesis_table"), num(raw, "store.base_table"),
+                    num(raw, "store.pgq_table"), num(raw, "store.pgmq_table"),
+                    target=None, higher=False))
     # encryption: kinesis on an encrypted stream against kinesis on an
     # unencrypted one; no peers, no target
     vs = ", vs unencrypted"

@@ -32,6 +32,9 @@
 #                         runs of 5 s)
 #   BENCH_DRAIN_RECORDS   records loaded for the get_records drain (default
 #                         1000000, rounded down to a multiple of 4000)
+#   BENCH_DRAIN_PASSES    times each drain run of kinesis and the baseline
+#                         reads everything (default 3; the peers consume
+#                         what they read and read once)
 #   BENCH_CLIENTS         client counts (default "1 4 16")
 #   BENCH_SYNC_COMMIT     synchronous_commit of the cluster (default off)
 #   BENCH_KEEP_CLUSTER    1 = leave the cluster running at the end
@@ -66,6 +69,7 @@ source test/setup.sh
 
 BENCH_DURATION="${BENCH_DURATION:-10}"
 BENCH_DRAIN_RECORDS="${BENCH_DRAIN_RECORDS:-1000000}"
+BENCH_DRAIN_PASSES="${BENCH_DRAIN_PASSES:-3}"
 BENCH_CLIENTS="${BENCH_CLIENTS:-1 4 16}"
 BENCH_SYNC_COMMIT="${BENCH_SYNC_COMMIT:-off}"
 BENCH_PGMQ_PACKAGE="${BENCH_PGMQ_PACKAGE:-@electric-sql/pglite-pgmq@0.0.6}"
@@ -465,6 +469,7 @@ for g in server_version shared_buffers synchronous_commit fsync full_page_writes
 done
 record note.duration "$BENCH_DURATION"
 record note.drain_records "$DRAIN_N"
+record note.drain_passes "$BENCH_DRAIN_PASSES"
 record note.clients "$BENCH_CLIENTS"
 record note.groups "$GROUPS_RUN"
 [ "$GROUPS_RUN" = "$ALL_GROUPS" ] || record note.only "$BENCH_ONLY"
@@ -628,31 +633,43 @@ if want drain; then
 	psql_bench -c "VACUUM ANALYZE" >>"$LOG"
 	psql_bench -c "CHECKPOINT" >>"$LOG"
 
-	# storage per stored record (heap + TOAST + indexes + FSM/VM after VACUUM)
+	# storage per stored record (heap + TOAST + indexes + FSM/VM after VACUUM),
+	# and the same without the indexes (store.*_table: pg_table_size)
 	# kinesis.records is the empty parent of the streams' bucket tables
-	record store.kinesis "$(sql_value "SELECT round((SELECT sum(pg_total_relation_size(i.inhrelid)) FROM pg_inherits i
-		WHERE i.inhparent = 'kinesis.records'::regclass)::numeric / count(*), 1) FROM kinesis.records")"
-	record store.base "$(sql_value "SELECT round(pg_total_relation_size('bench.drain_base')::numeric / count(*), 1) FROM bench.drain_base")"
-	if [ "$HAVE_PGQ" = 1 ]; then
-		record store.pgq "$(sql_value "SELECT round(sum(pg_total_relation_size(c.oid))::numeric / $DRAIN_N, 1)
-			FROM pgq.queue q JOIN pg_inherits i ON i.inhparent = q.queue_data_pfx::regclass
-			JOIN pg_class c ON c.oid = i.inhrelid WHERE q.queue_name LIKE 'dq_'")"
-	fi
-	if [ "$HAVE_PGMQ" = 1 ]; then
-		record store.pgmq "$(sql_value "SELECT round(sum(pg_total_relation_size(format('pgmq.%I', 'q_mq' || i)::regclass))::numeric / $DRAIN_N, 1) FROM generate_series(0, 3) AS i")"
-	fi
+	for f in pg_total_relation_size pg_table_size; do
+		sfx=""
+		[ "$f" = pg_table_size ] && sfx=_table
+		record "store.kinesis$sfx" "$(sql_value "SELECT round((SELECT sum(${f}(i.inhrelid)) FROM pg_inherits i
+			WHERE i.inhparent = 'kinesis.records'::regclass)::numeric / count(*), 1) FROM kinesis.records")"
+		record "store.base$sfx" "$(sql_value "SELECT round(${f}('bench.drain_base')::numeric / count(*), 1) FROM bench.drain_base")"
+		if [ "$HAVE_PGQ" = 1 ]; then
+			record "store.pgq$sfx" "$(sql_value "SELECT round(sum(${f}(c.oid))::numeric / $DRAIN_N, 1)
+				FROM pgq.queue q JOIN pg_inherits i ON i.inhparent = q.queue_data_pfx::regclass
+				JOIN pg_class c ON c.oid = i.inhrelid WHERE q.queue_name LIKE 'dq_'")"
+		fi
+		if [ "$HAVE_PGMQ" = 1 ]; then
+			record "store.pgmq$sfx" "$(sql_value "SELECT round(sum(${f}(format('pgmq.%I', 'q_mq' || i)::regclass))::numeric / $DRAIN_N, 1) FROM generate_series(0, 3) AS i")"
+		fi
+	done
 	log "  bytes per record: kinesis $(grep -P '^store.kinesis\t' "$RAW" | cut -f2), baseline $(grep -P '^store.base\t' "$RAW" | cut -f2)"
 
 	log "workload 5: draining"
 	# kinesis (both forms) and the baseline read without consuming, A B C C B A,
 	# the mean of the two; the peers consume what they read, so they read once
+	# (each of those runs reads everything BENCH_DRAIN_PASSES times: a pass
+	# of the range scan takes under a second, too short to be steady)
 	for c in 1 4; do
-		drv "drain.kinesis.$c#1" drain kinesis "$c" "${SHARDS[@]/#/drain,}"
-		drv "drain.rows.$c#1" drain rows "$c" "${SHARDS[@]/#/drain,}"
-		drv "drain.base.$c#1" drain base "$c" 0 1 2 3
-		drv "drain.base.$c#2" drain base "$c" 0 1 2 3
-		drv "drain.rows.$c#2" drain rows "$c" "${SHARDS[@]/#/drain,}"
-		drv "drain.kinesis.$c#2" drain kinesis "$c" "${SHARDS[@]/#/drain,}"
+		for run in 1 2; do
+			kinds=(kinesis rows base base_array)
+			[ "$run" = 2 ] && kinds=(base_array base rows kinesis)
+			for k in "${kinds[@]}"; do
+				case "$k" in
+				base*) targets=(0 1 2 3) ;;
+				*) targets=("${SHARDS[@]/#/drain,}") ;;
+				esac
+				BENCHDRV_REPEAT="$BENCH_DRAIN_PASSES" drv "drain.$k.$c#$run" drain "$k" "$c" "${targets[@]}"
+			done
+		done
 		if [ "$c" = 1 ]; then
 			[ "$HAVE_PGQ" = 1 ] && drv "drain.pgq.1#1" drain pgq 1 dq0,solo dq1,solo dq2,solo dq3,solo
 			[ "$HAVE_PGMQ" = 1 ] && drv "drain.pgmq.1#1" drain pgmq 1 mq0 mq1 mq2 mq3

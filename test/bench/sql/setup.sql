@@ -17,6 +17,22 @@ CREATE TABLE bench.base (
 CREATE SEQUENCE bench.base_seq;
 
 CREATE TABLE bench.drain_base (LIKE bench.base INCLUDING ALL);
+
+-- The range scan of the drain baseline, answered in get_records' shape: one
+-- row holding the batch as an array of composites and the position to go on
+-- from, which the client unnests as it unnests get_records' answer.  It
+-- measures what that shape costs PostgreSQL, whoever fills the array.
+CREATE TYPE bench.drain_record AS (seq bigint, arrival timestamptz, partition_key text, data bytea);
+CREATE FUNCTION bench.drain_base_batch(shard integer, after bigint,
+                                       OUT records bench.drain_record[], OUT next_after bigint)
+LANGUAGE sql STABLE
+AS $$
+    SELECT array_agg(ROW(d.seq, d.arrival, d.partition_key, d.data)::bench.drain_record ORDER BY d.seq),
+           max(d.seq)
+      FROM (SELECT seq, arrival, partition_key, data FROM bench.drain_base
+             WHERE stream_id = 1 AND shard_index = shard AND seq > after
+             ORDER BY seq LIMIT 10000) AS d
+$$;
 CREATE TABLE bench.lat_base (LIKE bench.base INCLUDING ALL);
 CREATE SEQUENCE bench.lat_base_seq;
 CREATE TABLE bench.outbox (LIKE bench.base INCLUDING ALL);
