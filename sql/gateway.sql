@@ -148,12 +148,58 @@ SELECT role, stream_name, action FROM kinesis.privileges
  WHERE action LIKE '%Subscribe%' AND role LIKE 'gw\_%' ORDER BY 1;
 REVOKE kinesis_consumer FROM gw_app;
 
+-- kinesis.api_json(): kinesis.api() with JSON text in and out, which the
+-- gateway calls; GetRecords is written as text, the same document
+SELECT count(kinesis.put_record('gws', convert_to('odd key ' || k, 'UTF8'), k)) AS put
+  FROM unnest(ARRAY['quote"d', 'back\slash', 'ütf-8 ✓', E'tab\there', 'ctl' || chr(1), '</script>']) AS k;
+SELECT kinesis.api('GetShardIterator', '{"StreamName": "gws", "ShardId": "shardId-000000000000",
+           "ShardIteratorType": "TRIM_HORIZON"}') ->> 'ShardIterator' AS it \gset
+SELECT j::jsonb - 'NextShardIterator' = a - 'NextShardIterator' AS same_document,
+       jsonb_array_length(j::jsonb -> 'Records') AS records,
+       (j::jsonb ->> 'MillisBehindLatest')::bigint = 0 AS caught_up,
+       (SELECT array_agg(r ->> 'PartitionKey' ORDER BY r ->> 'SequenceNumber')
+          FROM jsonb_array_elements(j::jsonb -> 'Records') r
+         WHERE r ->> 'PartitionKey' NOT LIKE 'k%') AS odd_keys
+  FROM kinesis.api_json('GetRecords', json_build_object('ShardIterator', :'it')::text) AS j,
+       kinesis.api('GetRecords', jsonb_build_object('ShardIterator', :'it')) AS a;
+-- behind (MillisBehindLatest), and the next iterator goes on where it stopped
+SELECT j::jsonb - 'NextShardIterator' = a - 'NextShardIterator' AS same_document,
+       jsonb_array_length(j::jsonb -> 'Records') AS records,
+       (j::jsonb ->> 'MillisBehindLatest')::bigint > 0 AS behind,
+       (kinesis.api_json('GetRecords', json_build_object('ShardIterator', j::jsonb ->> 'NextShardIterator')::text)::jsonb
+          -> 'Records' -> 0 ->> 'SequenceNumber') > (j::jsonb -> 'Records' -> 1 ->> 'SequenceNumber') AS goes_on
+  FROM kinesis.api_json('GetRecords', json_build_object('ShardIterator', :'it', 'Limit', 2)::text) AS j,
+       kinesis.api('GetRecords', jsonb_build_object('ShardIterator', :'it', 'Limit', 2)) AS a;
+-- errors: the AWS bodies of kinesis.api(), for the text path and the others
+SELECT kinesis.api_json('GetRecords', '{"ShardIterator": "bogus"}');
+SELECT kinesis.api_json('GetRecords', '{"ShardIterator": "bogus"}')::jsonb
+     = kinesis.api('GetRecords', '{"ShardIterator": "bogus"}') AS same_error;
+SELECT kinesis.api_json('GetRecords', json_build_object('ShardIterator', :'it', 'Limit', 0)::text);
+SELECT kinesis.api_json('GetRecords', json_build_object('ShardIterator', :'it', 'Limit', '2')::text);
+SELECT kinesis.api_json('GetRecords', '{"ShardIterator": 1}');
+SELECT kinesis.api_json('GetRecords', '[]');
+SELECT kinesis.api_json('GetRecords', NULL);
+SELECT kinesis.api_json(NULL, '{}');
+SELECT kinesis.api_json('NoSuchOperation');
+SELECT kinesis.api_json('ListStreams', '{}')::jsonb = kinesis.api('ListStreams', '{}') AS same_answer;
+SELECT kinesis.api_json('GetRecords', '{not json');
+SET ROLE gw_other;
+SELECT kinesis.api_json('GetRecords', json_build_object('ShardIterator', :'it')::text)::jsonb
+     = kinesis.api('GetRecords', jsonb_build_object('ShardIterator', :'it')) AS same_denial,
+       kinesis.api_json('GetRecords', json_build_object('ShardIterator', :'it')::text)::jsonb ->> '__type' AS denied;
+RESET ROLE;
+
 -- the end of a closed shard: ChildShards, and the continuation stays valid
 SELECT kinesis.split_shard('gws', 'shardId-000000000000', '170141183460469231731687303715884105728');
 SELECT count(*) >= 0 AS done FROM kinesis.run_maintenance();
 SELECT jsonb_array_length(e -> 'Records') AS n,
        (SELECT array_agg(c ->> 'ShardId' ORDER BY c ->> 'ShardId') FROM jsonb_array_elements(e -> 'ChildShards') c) AS children
   FROM kinesis.subscribe_to_shard(:'arn', 'shardId-000000000000', 'AFTER_SEQUENCE_NUMBER', :'cont2') e;
+-- GetRecords at the end of the closed shard: ChildShards, no next iterator
+SELECT j::jsonb = a AS same_document, j::jsonb ? 'NextShardIterator' AS has_next,
+       j::jsonb -> 'ChildShards' AS children
+  FROM kinesis.api_json('GetRecords', json_build_object('ShardIterator', :'it')::text) AS j,
+       kinesis.api('GetRecords', jsonb_build_object('ShardIterator', :'it')) AS a;
 
 -- the API's retention, monitoring and encryption operations check the
 -- caller like the SQL functions do (they run as the gateway's roles)

@@ -19,11 +19,16 @@
  * (kinesis._api_put_records_checked, kinesis._api_get_records_checked),
  * which reports it as AWS does; the answer is the same either way.
  *
+ * kinesis.api_json() is kinesis.api() with JSON text in and out, for the
+ * wire gateway: there the GetRecords answer is written as text directly,
+ * without a jsonb of up to 10 MiB that would only be printed.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "common/base64.h"
@@ -34,9 +39,11 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
+#include "utils/resowner.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
@@ -44,6 +51,7 @@
 
 PG_FUNCTION_INFO_V1(kinesis_api_put_records);
 PG_FUNCTION_INFO_V1(kinesis_api_get_records);
+PG_FUNCTION_INFO_V1(kinesis_api_json);
 
 #define API_MAX_PUT_RECORDS 500
 
@@ -408,6 +416,57 @@ kinesis_api_put_records(PG_FUNCTION_ARGS)
  */
 
 /*
+ * get_records_fast
+ *		kinesis.get_records() for a GetRecords request that is plainly well
+ *		formed (a ShardIterator string, a Limit that is absent, null or an
+ *		integer that fits): its composite answer in *out.  False, without
+ *		calling anything, for any other request, which the PL/pgSQL decoder
+ *		words the errors of.
+ */
+static bool
+get_records_fast(Jsonb *request, Datum *out)
+{
+	JsonbValue *iterator;
+	JsonbValue *limit;
+	Datum		limit_value = (Datum) 0;
+	bool		limit_null = true;
+	Oid			argtypes[2] = {TEXTOID, INT4OID};
+
+	if (!JB_ROOT_IS_OBJECT(request))
+		return false;
+	iterator = member(&request->root, "ShardIterator");
+	limit = member(&request->root, "Limit");
+	if (iterator == NULL || iterator->type != jbvString)
+		return false;
+	if (limit != NULL && limit->type == jbvNumeric)
+	{
+		/* an integer that fits; anything else is the checked path's to word */
+		Numeric		n = limit->val.numeric;
+		bool		have_error = false;
+		int32		l;
+
+		if (numeric_is_nan(n) || numeric_is_inf(n) ||
+			!DatumGetBool(DirectFunctionCall2(numeric_eq, NumericGetDatum(n),
+											  DirectFunctionCall2(numeric_trunc, NumericGetDatum(n),
+																  Int32GetDatum(0)))))
+			return false;
+		l = numeric_int4_opt_error(n, &have_error);
+		if (have_error)
+			return false;
+		limit_value = Int32GetDatum(l);
+		limit_null = false;
+	}
+	else if (limit != NULL && limit->type != jbvNull)
+		return false;
+
+	*out = call_fn(kinesis_func("get_records", 2, argtypes), 2,
+				   PointerGetDatum(cstring_to_text_with_len(iterator->val.string.val,
+															iterator->val.string.len)),
+				   false, limit_value, limit_null);
+	return true;
+}
+
+/*
  * kinesis._api_get_records(request jsonb) returns jsonb
  *		GetRecords for kinesis.api(): see the file header.
  */
@@ -415,11 +474,6 @@ Datum
 kinesis_api_get_records(PG_FUNCTION_ARGS)
 {
 	Jsonb	   *request = PG_GETARG_JSONB_P(0);
-	JsonbValue *iterator;
-	JsonbValue *limit;
-	Datum		limit_value = (Datum) 0;
-	bool		limit_null = true;
-	Oid			argtypes[2] = {TEXTOID, INT4OID};
 	Datum		out;
 	TupleDesc	out_desc = NULL;
 	TupleDesc	rec_desc = NULL;
@@ -432,37 +486,8 @@ kinesis_api_get_records(PG_FUNCTION_ARGS)
 	JsonbParseState *st = NULL;
 	JsonbValue *result;
 
-	if (!JB_ROOT_IS_OBJECT(request))
+	if (!get_records_fast(request, &out))
 		return checked_path("_api_get_records_checked", request);
-	iterator = member(&request->root, "ShardIterator");
-	limit = member(&request->root, "Limit");
-	if (iterator == NULL || iterator->type != jbvString)
-		return checked_path("_api_get_records_checked", request);
-	if (limit != NULL && limit->type == jbvNumeric)
-	{
-		/* an integer that fits; anything else is the checked path's to word */
-		Numeric		n = limit->val.numeric;
-		bool		have_error = false;
-		int32		l;
-
-		if (numeric_is_nan(n) || numeric_is_inf(n) ||
-			!DatumGetBool(DirectFunctionCall2(numeric_eq, NumericGetDatum(n),
-											  DirectFunctionCall2(numeric_trunc, NumericGetDatum(n),
-																  Int32GetDatum(0)))))
-			return checked_path("_api_get_records_checked", request);
-		l = numeric_int4_opt_error(n, &have_error);
-		if (have_error)
-			return checked_path("_api_get_records_checked", request);
-		limit_value = Int32GetDatum(l);
-		limit_null = false;
-	}
-	else if (limit != NULL && limit->type != jbvNull)
-		return checked_path("_api_get_records_checked", request);
-
-	out = call_fn(kinesis_func("get_records", 2, argtypes), 2,
-				  PointerGetDatum(cstring_to_text_with_len(iterator->val.string.val,
-														   iterator->val.string.len)),
-				  false, limit_value, limit_null);
 
 	/* records, next_shard_iterator, millis_behind_latest, child_shards */
 	deform(out, &out_desc, ov, on);
@@ -555,4 +580,303 @@ kinesis_api_get_records(PG_FUNCTION_ARGS)
 	}
 	result = pushJsonbValue(&st, WJB_END_OBJECT, NULL);
 	PG_RETURN_JSONB_P(JsonbValueToJsonb(result));
+}
+
+/* ------------------------------------------------------------------------
+ * kinesis.api_json(): the API with JSON text in and out
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * append_text_string
+ *		A text datum as a JSON string.
+ */
+static void
+append_text_string(StringInfo buf, Datum t)
+{
+	escape_json(buf, TextDatumGetCString(t));
+}
+
+/*
+ * append_plain_string
+ *		A text datum that needs no escaping (digits, letters) as a JSON
+ *		string: sequence numbers and encryption types, which are ours.
+ */
+static void
+append_plain_string(StringInfo buf, Datum t)
+{
+	text	   *tx = DatumGetTextPP(t);
+
+	appendStringInfoChar(buf, '"');
+	appendBinaryStringInfo(buf, VARDATA_ANY(tx), VARSIZE_ANY_EXHDR(tx));
+	appendStringInfoChar(buf, '"');
+}
+
+/*
+ * append_epoch_seconds
+ *		A timestamp as kinesis.api() writes it: epoch seconds truncated to
+ *		milliseconds, without trailing zeros (timestamp_numeric()).
+ */
+static void
+append_epoch_seconds(StringInfo buf, TimestampTz ts)
+{
+	int64		us = ts + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+	int64		ms = us / 1000;	/* truncated towards zero, as trunc() */
+	int64		secs = ms / 1000;
+	int			frac = (int) (ms % 1000);
+
+	if (frac < 0)
+	{
+		/* before 1970: the sign goes in front of the whole number */
+		appendStringInfoString(buf, secs == 0 ? "-0" : "");
+		frac = -frac;
+	}
+	appendStringInfo(buf, INT64_FORMAT, secs);
+	if (frac != 0)
+	{
+		char		digits[4];
+
+		snprintf(digits, sizeof(digits), "%03d", frac);
+		for (int n = 3; digits[n - 1] == '0'; n--)
+			digits[n - 1] = '\0';
+		appendStringInfo(buf, ".%s", digits);
+	}
+}
+
+/*
+ * get_records_text
+ *		The GetRecords response for kinesis.get_records()'s answer, written
+ *		as JSON text: the members and values of kinesis_api_get_records()'s
+ *		jsonb, with no jsonb in between.  Returned as a text datum built in
+ *		place (the varlena header is reserved in front of the buffer).
+ */
+static Datum
+get_records_text(Datum out)
+{
+	StringInfoData buf;
+	TupleDesc	out_desc = NULL;
+	TupleDesc	rec_desc = NULL;
+	TupleDesc	child_desc = NULL;
+	Datum		ov[4];
+	bool		on[4];
+	Datum	   *recs;
+	bool	   *recnulls;
+	int			nrecs = 0;
+
+	initStringInfo(&buf);
+	appendStringInfoSpaces(&buf, VARHDRSZ);
+
+	/* records, next_shard_iterator, millis_behind_latest, child_shards */
+	deform(out, &out_desc, ov, on);
+	appendStringInfoString(&buf, "{\"Records\":[");
+	if (!on[0])
+		array_elements(ov[0], &recs, &recnulls, &nrecs);
+	for (int i = 0; i < nrecs; i++)
+	{
+		Datum		rv[5];
+		bool		rn[5];
+
+		/* kinesis.record: sequence_number, approximate_arrival_timestamp, data, partition_key, encryption_type */
+		deform(recs[i], &rec_desc, rv, rn);
+		appendStringInfoString(&buf, i == 0 ? "{" : ",{");
+		if (rn[0])
+			elog(ERROR, "kinesis.get_records returned a record without a sequence number");
+		appendStringInfoString(&buf, "\"SequenceNumber\":");
+		append_plain_string(&buf, rv[0]);
+		if (!rn[1])
+		{
+			appendStringInfoString(&buf, ",\"ApproximateArrivalTimestamp\":");
+			append_epoch_seconds(&buf, DatumGetTimestampTz(rv[1]));
+		}
+		if (!rn[2])
+		{
+			bytea	   *data = DatumGetByteaPP(rv[2]);
+			int			dlen = VARSIZE_ANY_EXHDR(data);
+			int			room = pg_b64_enc_len(dlen);
+			int			blen;
+
+			appendStringInfoString(&buf, ",\"Data\":\"");
+			enlargeStringInfo(&buf, room + 2);
+			blen = pg_b64_encode(VARDATA_ANY(data), dlen, buf.data + buf.len, room);
+			if (blen < 0)
+				elog(ERROR, "could not encode a record's data as base64");
+			buf.len += blen;
+			appendStringInfoChar(&buf, '"');
+		}
+		if (!rn[3])
+		{
+			appendStringInfoString(&buf, ",\"PartitionKey\":");
+			append_text_string(&buf, rv[3]);
+		}
+		if (!rn[4])
+		{
+			appendStringInfoString(&buf, ",\"EncryptionType\":");
+			append_plain_string(&buf, rv[4]);
+		}
+		appendStringInfoChar(&buf, '}');
+	}
+	appendStringInfoChar(&buf, ']');
+	if (!on[1])
+	{
+		appendStringInfoString(&buf, ",\"NextShardIterator\":");
+		append_text_string(&buf, ov[1]);
+	}
+	if (!on[2])
+		appendStringInfo(&buf, ",\"MillisBehindLatest\":" INT64_FORMAT, DatumGetInt64(ov[2]));
+	if (!on[3])
+	{
+		Datum	   *kids;
+		bool	   *kidnulls;
+		int			nkids;
+
+		array_elements(ov[3], &kids, &kidnulls, &nkids);
+		if (nkids > 0)
+		{
+			appendStringInfoString(&buf, ",\"ChildShards\":[");
+			for (int i = 0; i < nkids; i++)
+			{
+				Datum		cv[4];
+				bool		cn[4];
+
+				/* kinesis.child_shard: shard_id, parent_shards, starting_hash_key, ending_hash_key */
+				deform(kids[i], &child_desc, cv, cn);
+				appendStringInfoString(&buf, i == 0 ? "{\"ShardId\":" : ",{\"ShardId\":");
+				append_text_string(&buf, cv[0]);
+				if (!cn[1])
+				{
+					Datum	   *parents;
+					bool	   *pnulls;
+					int			np;
+					bool		first = true;
+
+					array_elements(cv[1], &parents, &pnulls, &np);
+					appendStringInfoString(&buf, ",\"ParentShards\":[");
+					for (int j = 0; j < np; j++)
+					{
+						if (pnulls[j])
+							continue;
+						if (!first)
+							appendStringInfoChar(&buf, ',');
+						append_text_string(&buf, parents[j]);
+						first = false;
+					}
+					appendStringInfoChar(&buf, ']');
+				}
+				appendStringInfoString(&buf, ",\"HashKeyRange\":{");
+				if (!cn[2])
+				{
+					appendStringInfoString(&buf, "\"StartingHashKey\":");
+					append_text_string(&buf, cv[2]);
+				}
+				if (!cn[3])
+				{
+					appendStringInfoString(&buf, cn[2] ? "\"EndingHashKey\":" : ",\"EndingHashKey\":");
+					append_text_string(&buf, cv[3]);
+				}
+				appendStringInfoString(&buf, "}}");
+			}
+			appendStringInfoChar(&buf, ']');
+		}
+	}
+	appendStringInfoChar(&buf, '}');
+	SET_VARSIZE(buf.data, buf.len);
+	return PointerGetDatum(buf.data);
+}
+
+/*
+ * api_text
+ *		kinesis.api(operation, request) as JSON text.
+ */
+static Datum
+api_text(text *operation, Jsonb *request)
+{
+	Oid			argtypes[2] = {TEXTOID, JSONBOID};
+	Datum		r = call_fn(kinesis_func("api", 2, argtypes), 2,
+							PointerGetDatum(operation), false,
+							JsonbPGetDatum(request), false);
+
+	return CStringGetTextDatum(DatumGetCString(DirectFunctionCall1(jsonb_out, r)));
+}
+
+/*
+ * kinesis.api_json(operation text, request text) returns text
+ *		kinesis.api() with the bodies as JSON text, for wire gateways, which
+ *		receive and send text anyway.  The request is read as the cast to
+ *		jsonb reads it (same errors), and every operation is kinesis.api()'s,
+ *		with one shortcut: the answer to a well-formed GetRecords request is
+ *		written as text straight from kinesis.get_records(), since building
+ *		a jsonb of up to 10 MiB only to print it cost PostgreSQL more than
+ *		the read itself (test/bench, gateway group).
+ *
+ * The shortcut keeps kinesis.api()'s contract: a Kinesis error (SQLSTATE
+ * class KN) is answered with its AWS error body, and leaves no effects,
+ * because the read runs in a subtransaction, as the PL/pgSQL exception
+ * block of kinesis.api() runs it; other errors are raised.
+ */
+Datum
+kinesis_api_json(PG_FUNCTION_ARGS)
+{
+	text	   *operation;
+	Jsonb	   *request;
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile Datum result = (Datum) 0;
+
+	/* NULLs are kinesis.api()'s to answer (UnknownOperation, a bare body) */
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+	{
+		Oid			argtypes[2] = {TEXTOID, JSONBOID};
+		Datum		r = call_fn(kinesis_func("api", 2, argtypes), 2,
+								PG_GETARG_DATUM(0), PG_ARGISNULL(0),
+								PG_ARGISNULL(1) ? (Datum) 0 :
+								DirectFunctionCall1(jsonb_in, CStringGetDatum(TextDatumGetCString(PG_GETARG_DATUM(1)))),
+								PG_ARGISNULL(1));
+
+		PG_RETURN_DATUM(CStringGetTextDatum(DatumGetCString(DirectFunctionCall1(jsonb_out, r))));
+	}
+	operation = PG_GETARG_TEXT_PP(0);
+	request = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+												 CStringGetDatum(TextDatumGetCString(PG_GETARG_DATUM(1)))));
+	if (strcmp(text_to_cstring(operation), "GetRecords") != 0)
+		PG_RETURN_DATUM(api_text(operation, request));
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		Datum		out;
+
+		if (get_records_fast(request, &out))
+			result = get_records_text(out);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		char		state[6];
+		Oid			argtypes[2] = {TEXTOID, TEXTOID};
+		Datum		body;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		memcpy(state, unpack_sql_state(edata->sqlerrcode), sizeof(state));
+		if (strncmp(state, "KN", 2) != 0)
+			ReThrowError(edata);
+		body = call_fn(kinesis_func("_api_error", 2, argtypes), 2,
+					   CStringGetTextDatum(state), false,
+					   CStringGetTextDatum(edata->message ? edata->message : ""), false);
+		PG_RETURN_TEXT_P(cstring_to_text(DatumGetCString(DirectFunctionCall1(jsonb_out, body))));
+	}
+	PG_END_TRY();
+
+	/* not plainly well formed: kinesis.api() words what is wrong with it */
+	if (result == (Datum) 0)
+		PG_RETURN_DATUM(api_text(operation, request));
+	PG_RETURN_DATUM(result);
 }

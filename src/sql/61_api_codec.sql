@@ -26,3 +26,10 @@ LANGUAGE C VOLATILE STRICT
 AS 'MODULE_PATHNAME', 'kinesis_api_get_records';
 COMMENT ON FUNCTION kinesis._api_get_records(jsonb) IS
     'Internal: GetRecords for kinesis.api(), in C: a well-formed request straight to kinesis.get_records(), the response built as jsonb without null members; any other request to kinesis._api_get_records_checked().';
+
+CREATE FUNCTION kinesis.api_json(operation text, request text DEFAULT '{}')
+RETURNS text
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'kinesis_api_json';
+COMMENT ON FUNCTION kinesis.api_json(text, text) IS
+    'kinesis.api() with the request and response bodies as JSON text, for wire gateways (kinesis-gateway calls it): the request is read as a cast to jsonb reads it, every operation is kinesis.api()''s, and a well-formed GetRecords request is answered with text written straight from kinesis.get_records() (the same document, without an intermediate jsonb). Kinesis errors come back as the AWS error body and leave no effects; other errors are raised.';
