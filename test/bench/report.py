@@ -172,6 +172,12 @@ def build(raw):
                         "records/s",
                         num(raw, f"drain.kinesis.{c}.rows_per_sec"), num(raw, f"drain.base_array.{c}.rows_per_sec"),
                         None, None, target=None, peers=False))
+    # what keeping the reading backend's memory mapped brings
+    for c in (1, 4):
+        rows.append(Row("drain", "get_records drain", c, "kinesis.reader_memory_keep = 64MB (default) vs 0",
+                        "records/s",
+                        num(raw, f"drain.kinesis.{c}.rows_per_sec"), num(raw, f"drain.kinesis_nokeep.{c}.rows_per_sec"),
+                        None, None, target=None, peers=False))
     for q in ("p50", "p99"):
         rows.append(Row("latency", "end-to-end latency", 1, f"commit to consumer, {q}, polling", "ms",
                         num(raw, f"lat.kinesis.{q}_ms"), num(raw, f"lat.base.{q}_ms"),

@@ -670,6 +670,12 @@ if want drain; then
 				BENCHDRV_REPEAT="$BENCH_DRAIN_PASSES" drv "drain.$k.$c#$run" drain "$k" "$c" "${targets[@]}"
 			done
 		done
+		# get_records with the C library's memory defaults in the reading
+		# backend (kinesis.reader_memory_keep = 0), against the default above
+		for run in 1 2; do
+			PGOPTIONS="-c kinesis.reader_memory_keep=0" BENCHDRV_REPEAT="$BENCH_DRAIN_PASSES" \
+				drv "drain.kinesis_nokeep.$c#$run" drain kinesis "$c" "${SHARDS[@]/#/drain,}"
+		done
 		if [ "$c" = 1 ]; then
 			[ "$HAVE_PGQ" = 1 ] && drv "drain.pgq.1#1" drain pgq 1 dq0,solo dq1,solo dq2,solo dq3,solo
 			[ "$HAVE_PGMQ" = 1 ] && drv "drain.pgmq.1#1" drain pgmq 1 mq0 mq1 mq2 mq3
