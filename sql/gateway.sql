@@ -182,7 +182,10 @@ SELECT kinesis.api_json('GetRecords', NULL);
 SELECT kinesis.api_json(NULL, '{}');
 SELECT kinesis.api_json('NoSuchOperation');
 SELECT kinesis.api_json('ListStreams', '{}')::jsonb = kinesis.api('ListStreams', '{}') AS same_answer;
+-- a body that is no JSON jsonb takes: SerializationException, as on the wire
 SELECT kinesis.api_json('GetRecords', '{not json');
+SELECT kinesis.api_json('ListStreams', '{"a": "\u0000"}');
+SELECT kinesis.api_json('PutRecords', '{"a": 1e1000000}');
 SET ROLE gw_other;
 SELECT kinesis.api_json('GetRecords', json_build_object('ShardIterator', :'it')::text)::jsonb
      = kinesis.api('GetRecords', jsonb_build_object('ShardIterator', :'it')) AS same_denial,

@@ -799,10 +799,75 @@ api_text(text *operation, Jsonb *request)
 }
 
 /*
+ * error_body
+ *		The AWS error body of a Kinesis error (SQLSTATE class KN) as text,
+ *		by kinesis._api_error(), as kinesis.api() answers it.
+ */
+static Datum
+error_body(const char *state, const char *message)
+{
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		body = call_fn(kinesis_func("_api_error", 2, argtypes), 2,
+							   CStringGetTextDatum(state), false,
+							   CStringGetTextDatum(message), false);
+
+	return CStringGetTextDatum(DatumGetCString(DirectFunctionCall1(jsonb_out, body)));
+}
+
+/*
+ * parse_request
+ *		The request body as jsonb, read as a cast to jsonb reads it; NULL
+ *		when it is no JSON that jsonb accepts (a syntax error, \u0000, a
+ *		number beyond numeric, nesting deeper than the parser allows),
+ *		which AWS answers with SerializationException.  Other errors are
+ *		raised.
+ */
+static Jsonb *
+parse_request(Datum body)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	Jsonb	   *volatile request = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		request = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+													 CStringGetDatum(TextDatumGetCString(body))));
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		if (edata->sqlerrcode != ERRCODE_INVALID_TEXT_REPRESENTATION &&
+			edata->sqlerrcode != ERRCODE_UNTRANSLATABLE_CHARACTER &&
+			edata->sqlerrcode != ERRCODE_INVALID_JSON_TEXT &&
+			edata->sqlerrcode != ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE &&
+			edata->sqlerrcode != ERRCODE_STATEMENT_TOO_COMPLEX)
+			ReThrowError(edata);
+		FreeErrorData(edata);
+		request = NULL;
+	}
+	PG_END_TRY();
+	return request;
+}
+
+/*
  * kinesis.api_json(operation text, request text) returns text
  *		kinesis.api() with the bodies as JSON text, for wire gateways, which
- *		receive and send text anyway.  The request is read as the cast to
- *		jsonb reads it (same errors), and every operation is kinesis.api()'s,
+ *		receive and send text anyway.  A body that is no JSON jsonb takes
+ *		gets the SerializationException body (parse_request()), and every
+ *		operation is kinesis.api()'s,
  *		with one shortcut: the answer to a well-formed GetRecords request is
  *		written as text straight from kinesis.get_records(), since building
  *		a jsonb of up to 10 MiB only to print it cost PostgreSQL more than
@@ -822,21 +887,22 @@ kinesis_api_json(PG_FUNCTION_ARGS)
 	ResourceOwner oldowner = CurrentResourceOwner;
 	volatile Datum result = (Datum) 0;
 
+	/* a body that is no JSON: SerializationException, as AWS answers it */
+	request = PG_ARGISNULL(1) ? NULL : parse_request(PG_GETARG_DATUM(1));
+	if (!PG_ARGISNULL(1) && request == NULL)
+		PG_RETURN_DATUM(error_body(unpack_sql_state(kinesis_exception_sqlstate(KX_SERIALIZATION)), ""));
+
 	/* NULLs are kinesis.api()'s to answer (UnknownOperation, a bare body) */
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 	{
 		Oid			argtypes[2] = {TEXTOID, JSONBOID};
 		Datum		r = call_fn(kinesis_func("api", 2, argtypes), 2,
 								PG_GETARG_DATUM(0), PG_ARGISNULL(0),
-								PG_ARGISNULL(1) ? (Datum) 0 :
-								DirectFunctionCall1(jsonb_in, CStringGetDatum(TextDatumGetCString(PG_GETARG_DATUM(1)))),
-								PG_ARGISNULL(1));
+								PointerGetDatum(request), request == NULL);
 
 		PG_RETURN_DATUM(CStringGetTextDatum(DatumGetCString(DirectFunctionCall1(jsonb_out, r))));
 	}
 	operation = PG_GETARG_TEXT_PP(0);
-	request = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
-												 CStringGetDatum(TextDatumGetCString(PG_GETARG_DATUM(1)))));
 	if (strcmp(text_to_cstring(operation), "GetRecords") != 0)
 		PG_RETURN_DATUM(api_text(operation, request));
 
@@ -856,8 +922,6 @@ kinesis_api_json(PG_FUNCTION_ARGS)
 	{
 		ErrorData  *edata;
 		char		state[6];
-		Oid			argtypes[2] = {TEXTOID, TEXTOID};
-		Datum		body;
 
 		MemoryContextSwitchTo(oldcontext);
 		edata = CopyErrorData();
@@ -868,10 +932,7 @@ kinesis_api_json(PG_FUNCTION_ARGS)
 		memcpy(state, unpack_sql_state(edata->sqlerrcode), sizeof(state));
 		if (strncmp(state, "KN", 2) != 0)
 			ReThrowError(edata);
-		body = call_fn(kinesis_func("_api_error", 2, argtypes), 2,
-					   CStringGetTextDatum(state), false,
-					   CStringGetTextDatum(edata->message ? edata->message : ""), false);
-		PG_RETURN_TEXT_P(cstring_to_text(DatumGetCString(DirectFunctionCall1(jsonb_out, body))));
+		PG_RETURN_DATUM(error_body(state, edata->message ? edata->message : ""));
 	}
 	PG_END_TRY();
 

@@ -32,4 +32,4 @@ RETURNS text
 LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'kinesis_api_json';
 COMMENT ON FUNCTION kinesis.api_json(text, text) IS
-    'kinesis.api() with the request and response bodies as JSON text, for wire gateways (kinesis-gateway calls it): the request is read as a cast to jsonb reads it, every operation is kinesis.api()''s, and a well-formed GetRecords request is answered with text written straight from kinesis.get_records() (the same document, without an intermediate jsonb). Kinesis errors come back as the AWS error body and leave no effects; other errors are raised.';
+    'kinesis.api() with the request and response bodies as JSON text, for wire gateways (kinesis-gateway calls it): a body that is no JSON jsonb accepts gets the SerializationException body, every operation is kinesis.api()''s, and a well-formed GetRecords request is answered with text written straight from kinesis.get_records() (the same document, without an intermediate jsonb). Kinesis errors come back as the AWS error body and leave no effects; other errors are raised.';
