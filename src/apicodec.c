@@ -815,6 +815,46 @@ error_body(const char *state, const char *message)
 }
 
 /*
+ * in_subtransaction
+ *		fn(arg) in a subtransaction, as a PL/pgSQL exception block runs its
+ *		body: on success *result is fn's and NULL is returned; on an error
+ *		the subtransaction is rolled back (nothing it did stays) and the
+ *		error is returned for the caller to answer or raise again.
+ */
+static ErrorData *
+in_subtransaction(Datum (*fn) (void *arg), void *arg, Datum *result)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *volatile edata = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		*result = fn(arg);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcontext);
+	CurrentResourceOwner = oldowner;
+	return edata;
+}
+
+static Datum
+parse_body(void *arg)
+{
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(TextDatumGetCString(*(Datum *) arg)));
+}
+
+/*
  * parse_request
  *		The request body as jsonb, read as a cast to jsonb reads it; NULL
  *		when it is no JSON that jsonb accepts (a syntax error, \u0000, a
@@ -825,41 +865,34 @@ error_body(const char *state, const char *message)
 static Jsonb *
 parse_request(Datum body)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	Jsonb	   *volatile request = NULL;
+	Datum		request = (Datum) 0;
+	ErrorData  *edata = in_subtransaction(parse_body, &body, &request);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-	PG_TRY();
-	{
-		request = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
-													 CStringGetDatum(TextDatumGetCString(body))));
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
+	if (edata == NULL)
+		return DatumGetJsonbP(request);
+	if (edata->sqlerrcode != ERRCODE_INVALID_TEXT_REPRESENTATION &&
+		edata->sqlerrcode != ERRCODE_UNTRANSLATABLE_CHARACTER &&
+		edata->sqlerrcode != ERRCODE_INVALID_JSON_TEXT &&
+		edata->sqlerrcode != ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE &&
+		edata->sqlerrcode != ERRCODE_STATEMENT_TOO_COMPLEX)
+		ReThrowError(edata);
+	FreeErrorData(edata);
+	return NULL;
+}
 
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-		if (edata->sqlerrcode != ERRCODE_INVALID_TEXT_REPRESENTATION &&
-			edata->sqlerrcode != ERRCODE_UNTRANSLATABLE_CHARACTER &&
-			edata->sqlerrcode != ERRCODE_INVALID_JSON_TEXT &&
-			edata->sqlerrcode != ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE &&
-			edata->sqlerrcode != ERRCODE_STATEMENT_TOO_COMPLEX)
-			ReThrowError(edata);
-		FreeErrorData(edata);
-		request = NULL;
-	}
-	PG_END_TRY();
-	return request;
+/*
+ * read_as_text
+ *		The GetRecords answer as text for a plainly well-formed request,
+ *		(Datum) 0 for any other.
+ */
+static Datum
+read_as_text(void *arg)
+{
+	Datum		out;
+
+	if (!get_records_fast((Jsonb *) arg, &out))
+		return (Datum) 0;
+	return get_records_text(out);
 }
 
 /*
@@ -883,9 +916,8 @@ kinesis_api_json(PG_FUNCTION_ARGS)
 {
 	text	   *operation;
 	Jsonb	   *request;
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	volatile Datum result = (Datum) 0;
+	Datum		result = (Datum) 0;
+	ErrorData  *edata;
 
 	/* a body that is no JSON: SerializationException, as AWS answers it */
 	request = PG_ARGISNULL(1) ? NULL : parse_request(PG_GETARG_DATUM(1));
@@ -906,35 +938,16 @@ kinesis_api_json(PG_FUNCTION_ARGS)
 	if (strcmp(text_to_cstring(operation), "GetRecords") != 0)
 		PG_RETURN_DATUM(api_text(operation, request));
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-	PG_TRY();
+	edata = in_subtransaction(read_as_text, request, &result);
+	if (edata != NULL)
 	{
-		Datum		out;
-
-		if (get_records_fast(request, &out))
-			result = get_records_text(out);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
 		char		state[6];
 
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
 		memcpy(state, unpack_sql_state(edata->sqlerrcode), sizeof(state));
 		if (strncmp(state, "KN", 2) != 0)
 			ReThrowError(edata);
 		PG_RETURN_DATUM(error_body(state, edata->message ? edata->message : ""));
 	}
-	PG_END_TRY();
 
 	/* not plainly well formed: kinesis.api() words what is wrong with it */
 	if (result == (Datum) 0)
