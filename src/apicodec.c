@@ -10,8 +10,9 @@
  * 500 PutRecords entries took three times as long as storing them, and
  * encoding 10,000 GetRecords records twenty-five times as long as reading
  * them.  Here the well-formed request, which is nearly every request, is
- * decoded straight from the jsonb and the response is built as a jsonb
- * value without SQL in between; the typed data-plane functions
+ * decoded straight from the jsonb and the response is built without SQL in
+ * between (GetRecords' as JSON text, which kinesis.api() reads back as
+ * jsonb and kinesis.api_json() returns as it is); the typed data-plane functions
  * (kinesis.put_records, kinesis.get_records) do the work and all the
  * validation, exactly as for the PL/pgSQL path.  A request that is not
  * plainly well formed (a member of another type, a null, non-canonical
@@ -52,6 +53,8 @@
 PG_FUNCTION_INFO_V1(kinesis_api_put_records);
 PG_FUNCTION_INFO_V1(kinesis_api_get_records);
 PG_FUNCTION_INFO_V1(kinesis_api_json);
+
+static Datum get_records_text(Datum out);
 
 #define API_MAX_PUT_RECORDS 500
 
@@ -258,27 +261,6 @@ array_elements(Datum a, Datum **elems, bool **nulls, int *n)
 	deconstruct_array(arr, ARR_ELEMTYPE(arr), typlen, typbyval, typalign, elems, nulls, n);
 }
 
-/*
- * timestamp_numeric
- *		Epoch seconds truncated to milliseconds, without trailing zeros, as
- *		kinesis._api_timestamp_out() gives them.
- */
-static Numeric
-timestamp_numeric(TimestampTz ts)
-{
-	int64		us = ts + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
-	int64		v = us / 1000;	/* truncated towards zero, as trunc() */
-	int			scale = 3;
-
-	/* trim_scale(): drop the trailing zeros of the milliseconds */
-	while (scale > 0 && v % 10 == 0)
-	{
-		v /= 10;
-		scale--;
-	}
-	return int64_div_fast_to_numeric(v, scale);
-}
-
 /* ------------------------------------------------------------------------
  * PutRecords
  * ------------------------------------------------------------------------
@@ -475,111 +457,11 @@ kinesis_api_get_records(PG_FUNCTION_ARGS)
 {
 	Jsonb	   *request = PG_GETARG_JSONB_P(0);
 	Datum		out;
-	TupleDesc	out_desc = NULL;
-	TupleDesc	rec_desc = NULL;
-	TupleDesc	child_desc = NULL;
-	Datum		ov[4];
-	bool		on[4];
-	Datum	   *recs;
-	bool	   *recnulls;
-	int			nrecs = 0;
-	JsonbParseState *st = NULL;
-	JsonbValue *result;
 
 	if (!get_records_fast(request, &out))
 		return checked_path("_api_get_records_checked", request);
-
-	/* records, next_shard_iterator, millis_behind_latest, child_shards */
-	deform(out, &out_desc, ov, on);
-	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	push_key(&st, "Records");
-	pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
-	if (!on[0])
-		array_elements(ov[0], &recs, &recnulls, &nrecs);
-	for (int i = 0; i < nrecs; i++)
-	{
-		Datum		rv[5];
-		bool		rn[5];
-		bytea	   *data;
-		int			dlen;
-		char	   *b64;
-		int			blen;
-
-		/* kinesis.record: sequence_number, approximate_arrival_timestamp, data, partition_key, encryption_type */
-		deform(recs[i], &rec_desc, rv, rn);
-		pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-		push_text_member(&st, "SequenceNumber", rv[0], rn[0]);
-		if (!rn[1])
-		{
-			push_key(&st, "ApproximateArrivalTimestamp");
-			push_numeric(&st, timestamp_numeric(DatumGetTimestampTz(rv[1])));
-		}
-		if (!rn[2])
-		{
-			data = DatumGetByteaPP(rv[2]);
-			dlen = VARSIZE_ANY_EXHDR(data);
-			b64 = palloc(pg_b64_enc_len(dlen) + 1);
-			blen = pg_b64_encode(VARDATA_ANY(data), dlen, b64, pg_b64_enc_len(dlen) + 1);
-			push_key(&st, "Data");
-			push_string(&st, WJB_VALUE, b64, blen);
-		}
-		push_text_member(&st, "PartitionKey", rv[3], rn[3]);
-		push_text_member(&st, "EncryptionType", rv[4], rn[4]);
-		pushJsonbValue(&st, WJB_END_OBJECT, NULL);
-	}
-	pushJsonbValue(&st, WJB_END_ARRAY, NULL);
-	push_text_member(&st, "NextShardIterator", ov[1], on[1]);
-	if (!on[2])
-	{
-		push_key(&st, "MillisBehindLatest");
-		push_numeric(&st, int64_to_numeric(DatumGetInt64(ov[2])));
-	}
-	if (!on[3])
-	{
-		Datum	   *kids;
-		bool	   *kidnulls;
-		int			nkids;
-
-		array_elements(ov[3], &kids, &kidnulls, &nkids);
-		if (nkids > 0)
-		{
-			push_key(&st, "ChildShards");
-			pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
-			for (int i = 0; i < nkids; i++)
-			{
-				Datum		cv[4];
-				bool		cn[4];
-
-				/* kinesis.child_shard: shard_id, parent_shards, starting_hash_key, ending_hash_key */
-				deform(kids[i], &child_desc, cv, cn);
-				pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-				push_text_member(&st, "ShardId", cv[0], cn[0]);
-				if (!cn[1])
-				{
-					Datum	   *parents;
-					bool	   *pnulls;
-					int			np;
-
-					array_elements(cv[1], &parents, &pnulls, &np);
-					push_key(&st, "ParentShards");
-					pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
-					for (int j = 0; j < np; j++)
-						if (!pnulls[j])
-							push_text(&st, WJB_ELEM, parents[j]);
-					pushJsonbValue(&st, WJB_END_ARRAY, NULL);
-				}
-				push_key(&st, "HashKeyRange");
-				pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-				push_text_member(&st, "StartingHashKey", cv[2], cn[2]);
-				push_text_member(&st, "EndingHashKey", cv[3], cn[3]);
-				pushJsonbValue(&st, WJB_END_OBJECT, NULL);
-				pushJsonbValue(&st, WJB_END_OBJECT, NULL);
-			}
-			pushJsonbValue(&st, WJB_END_ARRAY, NULL);
-		}
-	}
-	result = pushJsonbValue(&st, WJB_END_OBJECT, NULL);
-	PG_RETURN_JSONB_P(JsonbValueToJsonb(result));
+	/* one encoder: the text answer (get_records_text()) read back as jsonb */
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(TextDatumGetCString(get_records_text(out))));
 }
 
 /* ------------------------------------------------------------------------
@@ -615,7 +497,8 @@ append_plain_string(StringInfo buf, Datum t)
 /*
  * append_epoch_seconds
  *		A timestamp as kinesis.api() writes it: epoch seconds truncated to
- *		milliseconds, without trailing zeros (timestamp_numeric()).
+ *		milliseconds, without trailing zeros, as kinesis._api_timestamp_out()
+ *		gives them.
  */
 static void
 append_epoch_seconds(StringInfo buf, TimestampTz ts)
@@ -785,15 +668,16 @@ get_records_text(Datum out)
 
 /*
  * api_text
- *		kinesis.api(operation, request) as JSON text.
+ *		kinesis.api(operation, request) as JSON text; either may be NULL
+ *		(kinesis.api() answers that as it answers any bad request).
  */
 static Datum
-api_text(text *operation, Jsonb *request)
+api_text(Datum operation, bool operation_null, Jsonb *request)
 {
 	Oid			argtypes[2] = {TEXTOID, JSONBOID};
 	Datum		r = call_fn(kinesis_func("api", 2, argtypes), 2,
-							PointerGetDatum(operation), false,
-							JsonbPGetDatum(request), false);
+							operation, operation_null,
+							PointerGetDatum(request), request == NULL);
 
 	return CStringGetTextDatum(DatumGetCString(DirectFunctionCall1(jsonb_out, r)));
 }
@@ -914,7 +798,6 @@ read_as_text(void *arg)
 Datum
 kinesis_api_json(PG_FUNCTION_ARGS)
 {
-	text	   *operation;
 	Jsonb	   *request;
 	Datum		result = (Datum) 0;
 	ErrorData  *edata;
@@ -924,19 +807,10 @@ kinesis_api_json(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(1) && request == NULL)
 		PG_RETURN_DATUM(error_body(unpack_sql_state(kinesis_exception_sqlstate(KX_SERIALIZATION)), ""));
 
-	/* NULLs are kinesis.api()'s to answer (UnknownOperation, a bare body) */
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-	{
-		Oid			argtypes[2] = {TEXTOID, JSONBOID};
-		Datum		r = call_fn(kinesis_func("api", 2, argtypes), 2,
-								PG_GETARG_DATUM(0), PG_ARGISNULL(0),
-								PointerGetDatum(request), request == NULL);
-
-		PG_RETURN_DATUM(CStringGetTextDatum(DatumGetCString(DirectFunctionCall1(jsonb_out, r))));
-	}
-	operation = PG_GETARG_TEXT_PP(0);
-	if (strcmp(text_to_cstring(operation), "GetRecords") != 0)
-		PG_RETURN_DATUM(api_text(operation, request));
+	/* NULLs, and every operation but GetRecords, are kinesis.api()'s */
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) ||
+		strcmp(TextDatumGetCString(PG_GETARG_DATUM(0)), "GetRecords") != 0)
+		PG_RETURN_DATUM(api_text(PG_GETARG_DATUM(0), PG_ARGISNULL(0), request));
 
 	edata = in_subtransaction(read_as_text, request, &result);
 	if (edata != NULL)
@@ -951,6 +825,6 @@ kinesis_api_json(PG_FUNCTION_ARGS)
 
 	/* not plainly well formed: kinesis.api() words what is wrong with it */
 	if (result == (Datum) 0)
-		PG_RETURN_DATUM(api_text(operation, request));
+		PG_RETURN_DATUM(api_text(PG_GETARG_DATUM(0), false, request));
 	PG_RETURN_DATUM(result);
 }
